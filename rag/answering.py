@@ -1,0 +1,196 @@
+"""Extractive answers: the retrieved sentences that best answer the question, each one cited.
+
+A sentence's score adds its cosine similarity with the question (late-pooled sentence
+vectors, computed at build time) and the share of the question's rare words it contains.
+When even the best sentence scores below a threshold, the articles are taken not to hold
+the answer. The weights and the threshold were fitted on held-out questions about other
+texts (`benchmarks/calibrate.py`), never on the example questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lexical import LexicalIndex, analyze
+from .retrieval import Hit
+from .store import IndexData
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How sentence features add up to a ranking score, and when to abstain.
+
+    Abstention looks at the best values over all candidate sentences: the support is
+    best dense + support_passage * best passage similarity + support_coverage * best coverage.
+    """
+
+    coverage: float = 0.2  # share of the question's rare words in the sentence
+    context: float = 0.3  # the same share over the sentence and its neighbours
+    novelty: float = 0.0  # share of the sentence's words that the question lacks
+    answer_type: float = 0.1  # the sentence holds what the question asks for (a name, a year...)
+    passage: float = 0.0  # cosine similarity of the passage around the sentence
+    support_passage: float = 0.83
+    support_coverage: float = 0.37
+    abstain_below: float = 0.86  # support under which the articles are taken not to answer
+
+
+WEIGHTS = Weights()
+MAX_SENTENCES = 3
+_REDUNDANT = 0.9  # cosine above which a sentence repeats one already chosen
+_QUESTION_WORDS = frozenset(
+    analyze("what which who whom whose why how when where did does do about would could should can")
+)
+_CUES = {
+    "cause": r"\b(because|since|due to|in order to|so that|as a result|reasons?|caus\w*|lead to|led to|"
+    r"result\w* in|risk\w*|fear\w*|avoid\w*|prevent\w*)\b",
+    "number": r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?|half|third|quarter)\b",
+    "date": r"\b(1[0-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|century|decade|years?|months?|weeks?|ago|yesterday|today|\d{1,2}(\.\d\d)?\s?[ap]m)\b",
+    "speech": r"[\"“”‘’]|\b(said|says|told|according to|argued|warned|called|described)\b",
+}
+_NAME = re.compile(r"(?<=\S )[A-Z][\w’'-]+")  # a capitalised word inside a sentence
+_ASKS_FOR = (
+    (r"\bwhy\b|\breasons?\b|\bwhat (caused|led)\b", "cause"),
+    (r"\bhow (many|much|long|far|old|big|large|high|fast)\b|\bwhat (number|percentage|share|amount|price)\b", "number"),
+    (r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bat what time\b", "date"),
+    (r"\b(say|said|tell|told|think|thought|claim|argue|warn|describe|call|react|respond)\b", "speech"),
+    (r"\b(who|whom|whose|where)\b", "name"),
+)
+
+
+def _question_cue(question: str) -> Callable[[str], bool] | None:
+    """A test for sentences holding the kind of thing the question asks for, if we know it."""
+    for asks, cue in _ASKS_FOR:
+        if re.search(asks, question, re.IGNORECASE):
+            if cue == "name":  # a name the question does not already hold
+                known = set(question.lower().split())
+                return lambda text: any(n.lower() not in known for n in _NAME.findall(text))
+            return re.compile(_CUES[cue], re.IGNORECASE).search  # type: ignore[return-value]
+    return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, its features and its score."""
+
+    row: int  # sentence row in the index
+    passage: int  # index into the hits
+    dense: float  # cosine similarity with the question
+    coverage: float  # weighted share of the question's words in the sentence
+    context: float  # the same, over the sentence and its two neighbours
+    novelty: float  # share of the sentence's words that are not in the question
+    answer_type: float  # 1 if the sentence holds the kind of thing asked for
+    passage_similarity: float
+    score: float = 0.0
+
+    def scored(self, w: Weights) -> Candidate:
+        """This candidate with its score under weights `w`."""
+        total = (
+            self.dense + w.coverage * self.coverage + w.context * self.context
+            + w.novelty * self.novelty + w.answer_type * self.answer_type
+            + w.passage * self.passage_similarity
+        )  # fmt: skip
+        return dataclasses.replace(self, score=total)
+
+
+def candidates(
+    data: IndexData,
+    hits: list[Hit],
+    question: str,
+    query_vector: np.ndarray,
+    weights: Weights = WEIGHTS,
+) -> list[Candidate]:
+    """Every sentence of the retrieved passages, scored, best first."""
+    passage_of: dict[int, int] = {}
+    for passage, hit in enumerate(hits):
+        first, stop = (int(v) for v in data.chunks[hit.row, 3:5])
+        for row in range(first, stop):
+            passage_of.setdefault(row, passage)
+    if not passage_of:
+        return []
+    rows = np.fromiter(passage_of, dtype=np.int64)
+    dense = np.asarray(data.sentence_vectors[rows], dtype=np.float32) @ query_vector
+    asked = set(analyze(question))
+    term_weights = _term_weights(asked - _QUESTION_WORDS, data.lexical)
+    cue = _question_cue(question)
+    terms = _SentenceTerms(data)
+    scored = []
+    for row, similarity in zip(rows.tolist(), dense.tolist()):
+        own = terms(row)
+        around = terms.around(row) if term_weights else own
+        candidate = Candidate(
+            row=row,
+            passage=passage_of[row],
+            dense=similarity,
+            coverage=sum(w for t, w in term_weights.items() if t in own),
+            context=sum(w for t, w in term_weights.items() if t in around),
+            novelty=len(own - asked) / len(own) if own else 0.0,
+            answer_type=float(cue is not None and bool(cue(_sentence_text(data, row)))),
+            passage_similarity=hits[passage_of[row]].similarity,
+        )
+        scored.append(candidate.scored(weights))
+    return sorted(scored, key=lambda c: (-c.score, c.passage, c.row))
+
+
+class _SentenceTerms:
+    """The analyzed terms of sentence rows, computed once each."""
+
+    def __init__(self, data: IndexData) -> None:
+        self._data = data
+        self._cache: dict[int, set[str]] = {}
+
+    def __call__(self, row: int) -> set[str]:
+        if row not in self._cache:
+            self._cache[row] = set(analyze(_sentence_text(self._data, row)))
+        return self._cache[row]
+
+    def around(self, row: int) -> set[str]:
+        """The terms of a sentence and of its neighbours in the same document."""
+        doc = self._data.sentences[row][0]
+        rows = [r for r in (row - 1, row, row + 1) if 0 <= r < len(self._data.sentences)]
+        return set().union(*(self(r) for r in rows if self._data.sentences[r][0] == doc))
+
+
+def choose(data: IndexData, ranked: list[Candidate], weights: Weights = WEIGHTS) -> list[Candidate]:
+    """The sentences that make the answer, best first; empty when nothing answers."""
+    if not ranked or support(ranked, weights) < weights.abstain_below:
+        return []
+    chosen: list[Candidate] = []
+    for candidate in ranked:
+        if len(chosen) == MAX_SENTENCES:
+            break
+        vector = np.asarray(data.sentence_vectors[candidate.row], dtype=np.float32)
+        if all(
+            float(vector @ np.asarray(data.sentence_vectors[c.row], dtype=np.float32)) < _REDUNDANT
+            for c in chosen
+        ):
+            chosen.append(candidate)
+    return chosen
+
+
+def support(ranked: list[Candidate], weights: Weights = WEIGHTS) -> float:
+    """How strongly the retrieved sentences bear on the question at all."""
+    return (
+        max(c.dense for c in ranked)
+        + weights.support_passage * max(c.passage_similarity for c in ranked)
+        + weights.support_coverage * max(c.coverage for c in ranked)
+    )
+
+
+def _term_weights(terms: set[str], lexical: LexicalIndex) -> dict[str, float]:
+    """Terms, each weighted by its rarity in the collection, summing to 1."""
+    weights = {term: lexical.idf(term) for term in terms}
+    total = sum(weights.values())
+    return {term: w / total for term, w in weights.items()} if total > 0 else {}
+
+
+def _sentence_text(data: IndexData, row: int) -> str:
+    doc, start, end = (int(v) for v in data.sentences[row])
+    return data.documents[doc].text[start:end]

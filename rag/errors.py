@@ -1,0 +1,43 @@
+"""Errors the user can act on. Each message is one line that says what to do next."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """An expected problem, shown to the user as its message alone (no traceback)."""
+
+
+class IndexNotFoundError(RagError, FileNotFoundError):
+    """There is no index where one was expected."""
+
+    def __init__(self, index_dir: str) -> None:
+        super().__init__(f"no index in {index_dir}/: run `rag build` to create it")
+
+
+class IndexMismatchError(RagError, ValueError):
+    """The index was built with another embedding model or an older index format."""
+
+
+class IndexCorruptError(RagError):
+    """An index file is missing, truncated or inconsistent with the manifest."""
+
+    def __init__(self, index_dir: str, detail: str) -> None:
+        super().__init__(
+            f"the index in {index_dir}/ is damaged ({detail}): run `rag build --rebuild`"
+        )
+
+
+class EmptyCorpusError(RagError):
+    """The source folder holds no article that could be indexed."""
+
+
+class IndexBusyError(RagError):
+    """Another build is writing the same index."""
+
+
+class ModelLoadError(RagError):
+    """The embedding model could not be loaded."""
+
+
+class QuestionError(RagError, ValueError):
+    """The question cannot be searched (empty, or nothing but punctuation)."""

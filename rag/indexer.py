@@ -1,0 +1,303 @@
+"""Build or refresh the index: embed only new and changed articles, keep the rest as they were."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import store
+from .chunking import Budget, ChunkedText, chunk_text, tiktoken_counter
+from .config import Settings
+from .embedding import ChunkToEmbed, Embedder
+from .errors import EmptyCorpusError, RagError
+from .lexical import ANALYZER, LexicalIndex
+from .loaders import SkipFile, content_hash, load_document
+from .sources import SourceFile, scan
+from .types import BuildReport, Document, SkippedFile
+
+
+class ProgressBar(Protocol):
+    """What a build reports its embedding progress to (a tqdm bar fits)."""
+
+    def update(self, n: int) -> object: ...
+    def close(self) -> object: ...
+
+
+ProgressFactory = Callable[[int], ProgressBar]
+"""Makes a progress bar for a given total number of chunks to embed."""
+
+
+@dataclass
+class _Plan:
+    """What the build found: articles to keep as indexed, articles to embed, and the rest."""
+
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> manifest entry
+    touched: bool = False  # a kept file's mtime changed, though not its content
+    fresh: list[tuple[Document, SourceFile]] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def build_index(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    progress: ProgressFactory | None = None,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Bring the index in `settings.index_dir` up to date with `settings.source_dir`.
+
+    Raises:
+        RagError: the source folder is missing or holds no readable article, the index was
+            built with another model, or another build is running.
+    """
+    began = time.perf_counter()
+    source_dir, index_dir = Path(settings.source_dir), Path(settings.index_dir)
+    if not source_dir.is_dir():
+        raise RagError(f"no source folder {source_dir}/: create it and put articles in it")
+    with store.build_lock(index_dir):
+        old = None if rebuild else store.read_manifest(index_dir)
+        if old is not None:
+            store.check_compatible(old, index_dir, settings.embed_model)
+            if not _reusable(old, index_dir, settings):
+                old = None  # everything is embedded again
+        plan = _plan(source_dir, old, settings)
+        documents = len(plan.kept) + len(plan.fresh)
+        if documents == 0:
+            raise EmptyCorpusError(
+                f"no article to index in {source_dir}/ ({len(plan.skipped)} files skipped): "
+                "add .txt, .md, .html or .pdf files"
+            )
+        report = dict(
+            index_dir=str(index_dir), documents=documents, skipped=plan.skipped,
+            added=plan.added, changed=plan.changed, removed=plan.removed,
+            unchanged=len(plan.kept),
+        )  # fmt: skip
+        if old is not None and not (plan.added or plan.changed or plan.removed):
+            if plan.touched:  # so that the next build need not read those files again
+                store.write_manifest(index_dir, {**old, "files": plan.kept})
+            return BuildReport(chunks=old["chunks"], seconds=time.perf_counter() - began, **report)
+        data, embedded = _assemble(index_dir, old, plan, settings, progress, embedder)
+        store.save(index_dir, data, _manifest(settings, data, plan, embedded))
+        return BuildReport(
+            chunks=len(data.chunks), embedded_chunks=embedded,
+            seconds=time.perf_counter() - began, **report,
+        )  # fmt: skip
+
+
+def _reusable(old: dict[str, Any], index_dir: Path, settings: Settings) -> bool:
+    """Whether the old index's chunks and files can be kept for articles that did not change."""
+    same_chunks = old.get("chunker") == settings.chunker_settings() and old.get("analyzer") == ANALYZER
+    return same_chunks and store.files_intact(index_dir, old)
+
+
+def _plan(source_dir: Path, old: dict[str, Any] | None, settings: Settings) -> _Plan:
+    """Sort each file into kept, fresh (new or changed) or skipped, reading only what changed."""
+    files, skipped = scan(source_dir)
+    indexed: dict[str, dict[str, Any]] = (old or {}).get("files", {})
+    plan = _Plan(skipped=list(skipped))
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    for file in files:
+        before = indexed.get(file.source)
+        if before and (before["size"], before.get("mtime_ns")) == (file.size, file.mtime_ns):
+            plan.kept[file.source] = before
+            continue
+        if file.size > limit:
+            plan.skipped.append(SkippedFile(file.source, _too_large(file.size, settings)))
+            continue
+        try:
+            data = file.path.read_bytes()
+        except OSError as error:
+            plan.skipped.append(SkippedFile(file.source, f"cannot read it ({error.strerror})"))
+            continue
+        if before and before["hash"] == content_hash(data):
+            plan.kept[file.source] = {**before, "mtime_ns": file.mtime_ns}
+            plan.touched = True
+            continue
+        try:
+            plan.fresh.append((load_document(file.source, data), file))
+        except SkipFile as reason:
+            plan.skipped.append(SkippedFile(file.source, str(reason)))
+            continue
+        plan.added += before is None
+        plan.changed += before is not None
+    present = set(plan.kept) | {doc.source for doc, _ in plan.fresh}
+    plan.removed = sum(1 for source in indexed if source not in present)
+    return plan
+
+
+def _too_large(size: int, settings: Settings) -> str:
+    return (
+        f"too large ({size / 2**20:.1f} MB, the limit is {settings.max_file_mb:g} MB): "
+        "raise it with --max-file-mb or RAG_MAX_FILE_MB"
+    )
+
+
+def _assemble(
+    index_dir: Path,
+    old: dict[str, Any] | None,
+    plan: _Plan,
+    settings: Settings,
+    progress: ProgressFactory | None,
+    embedder: Embedder | None,
+) -> tuple[store.IndexData, int]:
+    """The new index contents: kept articles copied from the old index, fresh ones embedded."""
+    parts: dict[str, _DocumentPart] = {}
+    if plan.kept and old is not None:
+        _, previous = store.load(index_dir)
+        parts.update(_kept_parts(previous, set(plan.kept)))
+    embedded = 0
+    if plan.fresh:
+        embedder = embedder or Embedder(settings.embed_model, settings.batch_size)
+        fresh = _embed(plan.fresh, embedder, settings, progress)
+        parts.update(fresh)
+        embedded = sum(len(part.chunks) for part in fresh.values())
+    dim = embedder.dim if embedder else int(old["dim"])  # type: ignore[index]
+    return _combine([parts[source] for source in sorted(parts)], dim), embedded
+
+
+@dataclass
+class _DocumentPart:
+    """One article's rows of the index: chunks and sentences relative to the article."""
+
+    document: Document
+    chunks: np.ndarray  # (start, end, first sentence, stop sentence)
+    sentences: np.ndarray  # (start, end)
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+def _kept_parts(data: store.IndexData, sources: set[str]) -> dict[str, _DocumentPart]:
+    vectors = store.stored_vectors(data.vectors)
+    parts = {}
+    for row, doc in enumerate(data.documents):
+        if doc.source not in sources:
+            continue
+        chunk_rows = np.flatnonzero(data.chunks[:, 0] == row)
+        sentence_rows = np.flatnonzero(data.sentences[:, 0] == row)
+        first_sentence = sentence_rows[0] if len(sentence_rows) else 0
+        chunks = np.array(data.chunks[chunk_rows, 1:], dtype=np.int64)
+        chunks[:, 2:] -= first_sentence
+        parts[doc.source] = _DocumentPart(
+            doc,
+            chunks,
+            np.array(data.sentences[sentence_rows, 1:], dtype=np.int64),
+            vectors[chunk_rows],
+            np.asarray(data.sentence_vectors[sentence_rows], dtype=np.float32),
+        )
+    return parts
+
+
+def _embed(
+    fresh: list[tuple[Document, SourceFile]],
+    embedder: Embedder,
+    settings: Settings,
+    progress: ProgressFactory | None,
+) -> dict[str, _DocumentPart]:
+    budgets = [
+        Budget(tiktoken_counter(settings.encoding), settings.chunk_tokens),
+        embedder.budget,
+    ]
+    chunked = [(doc, chunk_text(doc.text, budgets, settings.chunk_overlap)) for doc, _ in fresh]
+    jobs = [_chunks_to_embed(doc, cut) for doc, cut in chunked]
+    flat = [job for doc_jobs in jobs for job in doc_jobs]
+    bar = progress(len(flat)) if progress else None
+    try:
+        vectors, sentence_parts = embedder.embed_chunks(flat, bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    parts, row = {}, 0
+    for (doc, cut), doc_jobs in zip(chunked, jobs):
+        stop = row + len(doc_jobs)
+        parts[doc.source] = _part(doc, cut, vectors[row:stop], sentence_parts[row:stop], embedder.dim)
+        row = stop
+    return parts
+
+
+def _chunks_to_embed(doc: Document, cut: ChunkedText) -> list[ChunkToEmbed]:
+    jobs = []
+    for n, (first, stop) in enumerate(cut.chunks):
+        start, end = cut.chunk_span(n)
+        spans = [(a - start, b - start) for a, b in cut.segments[first:stop]]
+        jobs.append(ChunkToEmbed(doc.text[start:end], spans))
+    return jobs
+
+
+def _part(
+    doc: Document,
+    cut: ChunkedText,
+    vectors: np.ndarray,
+    sentence_parts: list[np.ndarray],
+    dim: int,
+) -> _DocumentPart:
+    """Rows for one article; a sentence shared by overlapping chunks gets their mean vector."""
+    sums = np.zeros((len(cut.segments), dim), dtype=np.float32)
+    counts = np.zeros(len(cut.segments), dtype=np.float32)
+    for (first, stop), part in zip(cut.chunks, sentence_parts):
+        sums[first:stop] += part
+        counts[first:stop] += 1
+    means = sums / np.maximum(counts, 1)[:, None]
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    chunks = np.array(
+        [(*cut.chunk_span(n), first, stop) for n, (first, stop) in enumerate(cut.chunks)],
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    sentences = np.array(cut.segments, dtype=np.int64).reshape(-1, 2)
+    return _DocumentPart(doc, chunks, sentences, vectors, means)
+
+
+def _combine(parts: list[_DocumentPart], dim: int) -> store.IndexData:
+    """Stack the articles' rows into one index, in source order."""
+    chunk_rows, sentence_rows, offset = [], [], 0
+    for row, part in enumerate(parts):
+        chunks = part.chunks.copy()
+        chunks[:, 2:] += offset
+        chunk_rows.append(np.column_stack([np.full(len(chunks), row), chunks]))
+        sentence_rows.append(np.column_stack([np.full(len(part.sentences), row), part.sentences]))
+        offset += len(part.sentences)
+    chunks = np.concatenate(chunk_rows).astype(np.int64)
+    vectors = np.concatenate([p.vectors for p in parts]).reshape(-1, dim)
+    documents = [p.document for p in parts]
+    texts = [documents[d].text[a:b] for d, a, b in chunks[:, :3]]
+    return store.IndexData(
+        documents=documents,
+        chunks=chunks,
+        sentences=np.concatenate(sentence_rows).astype(np.int64),
+        vectors=store.make_vector_index(vectors),
+        sentence_vectors=np.concatenate([p.sentence_vectors for p in parts]).reshape(-1, dim),
+        lexical=LexicalIndex.build(texts),
+    )
+
+
+def _manifest(
+    settings: Settings, data: store.IndexData, plan: _Plan, embedded: int
+) -> dict[str, Any]:
+    fresh = {doc.source: file for doc, file in plan.fresh}
+    files: dict[str, dict[str, Any]] = {}
+    for doc in data.documents:
+        if doc.source in fresh:
+            file = fresh[doc.source]
+            files[doc.source] = {"hash": doc.content_hash, "size": file.size, "mtime_ns": file.mtime_ns}
+        else:
+            files[doc.source] = plan.kept[doc.source]
+    return {
+        "model": settings.embed_model,
+        "dim": int(data.vectors.d),
+        "chunker": settings.chunker_settings(),
+        "analyzer": ANALYZER,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source_dir": str(Path(settings.source_dir).resolve()),
+        "documents": len(data.documents),
+        "chunks": len(data.chunks),
+        "embedded_chunks": embedded,
+        "files": files,
+    }

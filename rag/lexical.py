@@ -1,0 +1,87 @@
+"""Lexical search: BM25 over stemmed words (bm25s), and the word weights that answers use."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_WORD = re.compile(r"\w+")
+ANALYZER = {"lowercase": True, "stopwords": "en", "stemmer": "english", "min_length": 1}
+"""How text becomes terms; recorded in the manifest, since a change means re-indexing."""
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # noqa: ANN202 - PyStemmer has no type stubs
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def analyze(text: str) -> list[str]:
+    """The terms of a text: lowercased words, minus English stopwords, stemmed."""
+    stop = _stopwords()
+    words = [w for w in _WORD.findall(text.lower()) if w not in stop]
+    return _stemmer().stemWords(words) if words else []
+
+
+class LexicalIndex:
+    """A BM25 index over chunk texts, in chunk order."""
+
+    def __init__(self, retriever: object) -> None:
+        self._bm25 = retriever
+        self._vocab: dict[str, int] = retriever.vocab_dict  # type: ignore[attr-defined]
+        indptr = retriever.scores["indptr"]  # type: ignore[attr-defined]
+        self._document_frequency = np.diff(np.asarray(indptr))
+        self.size = int(retriever.scores["num_docs"])  # type: ignore[attr-defined]
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        """Index `texts`; an empty text is allowed and never matches."""
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index([analyze(text) for text in texts], show_progress=False)
+        return cls(retriever)
+
+    def save(self, directory: Path) -> None:
+        """Write the index files into `directory`."""
+        self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        """Open an index written by `save`, memory-mapped."""
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        retriever = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
+        return cls(retriever)
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers and BM25 scores of the best `k` chunks that share a term with `query`."""
+        ids = [self._vocab[t] for t in analyze(query) if t in self._vocab]
+        if not ids or self.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        scores = self._bm25.get_scores(ids)  # type: ignore[attr-defined]
+        k = min(k, int(np.count_nonzero(scores)))
+        top = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, np.int64)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top.astype(np.int64), scores[top].astype(np.float32)
+
+    def idf(self, term: str) -> float:
+        """How rare a term is in the collection (BM25's idf); unknown terms count as rarest."""
+        row = self._vocab.get(term)
+        df = int(self._document_frequency[row]) if row is not None else 0
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))

@@ -1,0 +1,242 @@
+"""The composition root: load an index once, then answer questions from it."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from . import answering, indexer, retrieval, store
+from .config import Settings
+from .conversation import History, search_query
+from .embedding import Embedder
+from .errors import QuestionError
+from .indexer import ProgressFactory
+from .types import Answer, BuildReport, Chunk, Citation, Document, Passage
+
+NOT_FOUND = "The articles do not answer this question. The closest passages are listed as related."
+MAX_QUESTION_CHARS = 2000  # longer questions are searched by their beginning
+_WORD = re.compile(r"\w")
+_BULLET = re.compile(r"^[•▪●◦\-–—*]\s*")
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What is indexed, for status displays."""
+
+    index_dir: str
+    source_dir: str
+    documents: int
+    chunks: int
+    model: str
+    built_at: str
+
+
+class ChunkList(Sequence[Chunk]):
+    """The indexed chunks in index order, made into `Chunk` objects only when read."""
+
+    def __init__(self, data: store.IndexData) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data.chunks)
+
+    @overload
+    def __getitem__(self, index: int) -> Chunk: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Chunk]: ...
+    def __getitem__(self, index: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        row = range(len(self))[index]
+        doc_row, start, end = (int(v) for v in self._data.chunks[row, :3])
+        doc = self._data.documents[doc_row]
+        ordinal = row - int(np.searchsorted(self._data.chunks[:, 0], doc_row))
+        return Chunk(
+            id=f"{doc.source}#{ordinal}",
+            source=doc.source,
+            title=doc.title,
+            text=doc.text[start:end],
+            start=start,
+            end=end,
+            page=doc.page_at(start),
+        )
+
+
+class Assistant:
+    """An index held in memory with its embedding model, answering question after question.
+
+    Safe to share between threads: searches only read, and the model's tokenizer is guarded.
+    """
+
+    def __init__(
+        self, index_dir: Path, settings: Settings, manifest: dict[str, Any],
+        data: store.IndexData, embedder: Embedder,
+    ) -> None:  # fmt: skip
+        self.index_dir = index_dir
+        self.settings = settings
+        self.manifest = manifest
+        self._data = data
+        self._embedder = embedder
+        self._embed_lock = threading.Lock()
+        self._by_source = {doc.source: doc for doc in data.documents}
+        self.chunks = ChunkList(data)
+
+    @property
+    def info(self) -> IndexInfo:
+        """Counts, model and build time of the loaded index."""
+        m = self.manifest
+        return IndexInfo(
+            str(self.index_dir), m.get("source_dir", ""), m["documents"], m["chunks"],
+            m["model"], m.get("built_at", ""),
+        )  # fmt: skip
+
+    def document(self, source: str) -> Document | None:
+        """The indexed article at relative path `source`, or None if there is none."""
+        return self._by_source.get(source)
+
+    def is_current(self) -> bool:
+        """False once a newer build has been committed to the index directory."""
+        manifest = store.read_manifest(self.index_dir)
+        return manifest is not None and manifest.get("generation") == self.manifest["generation"]
+
+    def search(self, query: str, top_k: int | None = None) -> list[Passage]:
+        """The best distinct passages for `query`, best first."""
+        text = _checked(query)
+        hits = retrieval.search(self._data, text, self._embed(text), self.settings, top_k or self.settings.top_k)
+        return self._passages(hits)
+
+    def ask(self, question: str, history: History | None = None, *, top_k: int | None = None) -> Answer:
+        """Answer from the articles, citing each sentence; say so when they hold no answer.
+
+        Args:
+            question: what the user asked.
+            history: the conversation so far, used when the question is a follow-up.
+            top_k: how many passages to draw on (default `settings.top_k`).
+
+        Raises:
+            QuestionError: the question is empty or has nothing to search for.
+        """
+        text = _checked(question)
+        query = search_query(text, history)
+        vector = self._embed(query)
+        hits = retrieval.search(self._data, query, vector, self.settings, top_k or self.settings.top_k)
+        ranked = answering.candidates(self._data, hits, text, vector)
+        chosen = answering.choose(self._data, ranked)
+        passages = self._passages(hits)
+        if not chosen:
+            return Answer(question, NOT_FOUND, False, [], passages, query)
+        citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
+        body = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
+        return Answer(question, body, True, citations, passages, query)
+
+    def _embed(self, text: str) -> np.ndarray:
+        with self._embed_lock:
+            return self._embedder.embed_query(text)
+
+    def _passages(self, hits: list[retrieval.Hit]) -> list[Passage]:
+        return [
+            Passage(self.chunks[hit.row], hit.score, rank, hit.similarity)
+            for rank, hit in enumerate(hits, start=1)
+        ]
+
+    def _citation(self, number: int, candidate: answering.Candidate) -> Citation:
+        doc_row, start, end = (int(v) for v in self._data.sentences[candidate.row])
+        doc = self._data.documents[doc_row]
+        return Citation(
+            number=number, source=doc.source, title=doc.title, quote=doc.text[start:end],
+            start=start, end=end, score=round(candidate.score, 4), page=doc.page_at(start),
+        )  # fmt: skip
+
+
+def load_index(index_dir: str | os.PathLike[str] = "index", *, model: str | None = None) -> Assistant:
+    """Open the index in `index_dir` with the embedding model it was built with.
+
+    Args:
+        model: the model the caller expects (default: `RAG_EMBED_MODEL`, if set); an index
+            built with another one is refused.
+
+    Raises:
+        IndexNotFoundError, IndexMismatchError, IndexCorruptError, ModelLoadError
+    """
+    path = Path(index_dir)
+    manifest, data = store.load(path, model or os.environ.get("RAG_EMBED_MODEL") or None)
+    settings = Settings.from_env(index_dir=str(path), embed_model=manifest["model"])
+    return Assistant(path, settings, manifest, data, _embedder(manifest["model"], settings))
+
+
+_EMBEDDERS: dict[str, Embedder] = {}
+_ASSISTANTS: dict[Path, Assistant] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _embedder(model: str, settings: Settings) -> Embedder:
+    """One loaded model per name for the whole process."""
+    with _CACHE_LOCK:
+        if model not in _EMBEDDERS:
+            _EMBEDDERS[model] = Embedder(model, settings.batch_size)
+        return _EMBEDDERS[model]
+
+
+def answer(question: str, *, index_dir: str | os.PathLike[str] = "index", top_k: int | None = None) -> Answer:
+    """Answer `question` from the index in `index_dir`, loading it on first use and again
+    whenever a newer build has been committed."""
+    key = Path(index_dir).resolve()
+    assistant = _ASSISTANTS.get(key)
+    if assistant is None or not assistant.is_current():
+        assistant = _ASSISTANTS[key] = load_index(index_dir)
+    return assistant.ask(question, top_k=top_k)
+
+
+def _checked(question: str) -> str:
+    text = question.strip() if isinstance(question, str) else ""
+    if not text:
+        raise QuestionError("the question is empty: ask something about the articles")
+    if not _WORD.search(text):
+        raise QuestionError("the question has no words to search for: ask it in words")
+    return text[:MAX_QUESTION_CHARS]
+
+
+def _display(quote: str) -> str:
+    """A quote as one sentence of running text: one line, no bullet, no quote mark left
+    open by the sentence split, and a full stop if it had none (a headline)."""
+    text = _BULLET.sub("", " ".join(quote.split()))
+    if text.count('"') % 2:
+        text = text.strip('"').strip()
+    if text.count("“") != text.count("”"):
+        text = text.strip("“”").strip()
+    return text if text[-1:] in ".!?…\"'”’)" else text + "."
+
+
+def build_index(
+    source_dir: str | os.PathLike[str] = "seeds",
+    index_dir: str | os.PathLike[str] = "index",
+    *,
+    rebuild: bool = False,
+    model: str | None = None,
+    max_file_mb: float | None = None,
+    progress: ProgressFactory | None = None,
+) -> BuildReport:
+    """Index the articles in `source_dir` into `index_dir`, embedding only what changed.
+
+    Args:
+        rebuild: ignore the existing index and embed everything again.
+        model: embedding model name or path (default: `RAG_EMBED_MODEL`, else all-MiniLM-L6-v2).
+        max_file_mb: skip larger files (default: `RAG_MAX_FILE_MB`, else 10).
+        progress: makes a progress bar (e.g. `tqdm`) given the number of chunks to embed.
+
+    Raises:
+        RagError: with a one-line message saying what to do.
+    """
+    settings = Settings.from_env(
+        source_dir=str(source_dir), index_dir=str(index_dir), embed_model=model,
+        max_file_mb=max_file_mb,
+    )  # fmt: skip
+    embedder = _EMBEDDERS.get(settings.embed_model)
+    return indexer.build_index(settings, rebuild=rebuild, progress=progress, embedder=embedder)

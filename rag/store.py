@@ -1,0 +1,258 @@
+"""The index directory: a manifest that commits one generation of data files, written atomically.
+
+Layout of `index/`:
+    manifest.json      the commit point: format, model, settings, per-file hashes, generation
+    gen-<id>/          one complete build: documents.jsonl, chunks.npy, sentences.npy,
+                       vectors.faiss, sentence_vectors.npy, lexical/
+A build writes a new generation beside the current one and then replaces manifest.json in
+one `os.replace`, so a build killed at any moment leaves the previous index in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from .lexical import LexicalIndex
+from .types import Document
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_FILES = ("documents.jsonl", "chunks.npy", "sentences.npy", "vectors.faiss", "sentence_vectors.npy")
+
+
+@dataclass
+class IndexData:
+    """Everything a search needs, in memory (arrays may be memory-mapped).
+
+    `chunks` rows are (document row, start, end, first sentence row, stop sentence row);
+    `sentences` rows are (document row, start, end). Offsets index into the document text.
+    Vector row i belongs to chunk row i; sentence vector row j to sentence row j.
+    """
+
+    documents: list[Document]
+    chunks: np.ndarray
+    sentences: np.ndarray
+    vectors: Any  # a faiss.Index over normalized chunk vectors (inner product)
+    sentence_vectors: np.ndarray
+    lexical: LexicalIndex
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The committed manifest, or None if there is no index yet."""
+    try:
+        return json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(str(index_dir), f"unreadable {MANIFEST}: {error}") from None
+
+
+def check_compatible(manifest: dict[str, Any], index_dir: Path, model: str | None) -> None:
+    """Refuse an index of another format, or one built with another model than `model`."""
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"the index in {index_dir}/ has format {manifest.get('format')}, this version "
+            f"reads format {FORMAT_VERSION}: run `rag build --rebuild`"
+        )
+    if model is not None and manifest.get("model") != model:
+        raise IndexMismatchError(
+            f"the index in {index_dir}/ was built with the embedding model "
+            f"{manifest.get('model')!r}, not {model!r}: run `rag build --rebuild` to "
+            "re-embed the articles with the new model"
+        )
+
+
+def make_vector_index(vectors: np.ndarray) -> Any:
+    """An exact inner-product index over normalized vectors (inner product = cosine)."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def stored_vectors(index: Any) -> np.ndarray:
+    """All vectors of a faiss index, in row order."""
+    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), "f4")
+
+
+def load(index_dir: Path, model: str | None = None) -> tuple[dict[str, Any], IndexData]:
+    """Open the committed index, checking format, model and that every file is intact."""
+    for attempt in range(3):
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexNotFoundError(str(index_dir))
+        check_compatible(manifest, index_dir, model)
+        try:
+            return manifest, _load_generation(index_dir / manifest["generation"], manifest)
+        except FileNotFoundError:
+            if attempt == 2 or read_manifest(index_dir) == manifest:
+                raise IndexCorruptError(str(index_dir), "a data file is missing") from None
+            # a concurrent build committed a new generation and removed ours: read again
+    raise AssertionError("unreachable")
+
+
+def _load_generation(path: Path, manifest: dict[str, Any]) -> IndexData:
+    import faiss
+
+    expected = manifest.get("file_sizes", {})
+    for name in _FILES:
+        size = (path / name).stat().st_size
+        if name in expected and size != expected[name]:
+            raise IndexCorruptError(str(path.parent), f"{name} is {size} bytes, not {expected[name]}")
+    try:
+        with open(path / "documents.jsonl", encoding="utf-8") as lines:
+            documents = [_document(json.loads(line)) for line in lines]
+        chunks = np.load(path / "chunks.npy", mmap_mode="r")
+        sentences = np.load(path / "sentences.npy", mmap_mode="r")
+        vectors = faiss.read_index(str(path / "vectors.faiss"))
+        sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r")
+        lexical = LexicalIndex.load(path / "lexical")
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise IndexCorruptError(str(path.parent), f"{type(error).__name__}: {error}") from None
+    data = IndexData(documents, chunks, sentences, vectors, sentence_vectors, lexical)
+    _check_consistent(path.parent, data, manifest)
+    return data
+
+
+def _check_consistent(index_dir: Path, data: IndexData, manifest: dict[str, Any]) -> None:
+    n = len(data.chunks)
+    problems = [
+        (len(data.documents) != manifest.get("documents"), "document count"),
+        (n != manifest.get("chunks"), "chunk count"),
+        (data.vectors.ntotal != n, "vector count"),
+        (data.lexical.size != n, "lexical index size"),
+        (len(data.sentence_vectors) != len(data.sentences), "sentence vector count"),
+        (data.vectors.d != manifest.get("dim"), "vector dimension"),
+    ]
+    for failed, what in problems:
+        if failed:
+            raise IndexCorruptError(str(index_dir), f"{what} does not match the manifest")
+
+
+def save(index_dir: Path, data: IndexData, manifest: dict[str, Any]) -> None:
+    """Write `data` as a new generation and commit it with `manifest`, atomically."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    path = index_dir / generation
+    path.mkdir()
+    previous = None
+    with open(path / "documents.jsonl", "w", encoding="utf-8") as out:
+        for doc in data.documents:
+            out.write(json.dumps(_document_record(doc), ensure_ascii=False) + "\n")
+    np.save(path / "chunks.npy", np.asarray(data.chunks, dtype=np.int64))
+    np.save(path / "sentences.npy", np.asarray(data.sentences, dtype=np.int64))
+    np.save(path / "sentence_vectors.npy", np.asarray(data.sentence_vectors, dtype=np.float16))
+    faiss.write_index(data.vectors, str(path / "vectors.faiss"))
+    data.lexical.save(path / "lexical")
+    _fsync_tree(path)
+    with contextlib.suppress(IndexCorruptError):
+        previous = read_manifest(index_dir)
+    manifest = {
+        **manifest,
+        "format": FORMAT_VERSION,
+        "generation": generation,
+        "file_sizes": {name: (path / name).stat().st_size for name in _FILES},
+    }
+    write_manifest(index_dir, manifest)
+    # The previous generation stays one more build, for readers that opened it just now.
+    remove_stale_generations(index_dir, keep={generation, (previous or {}).get("generation", "")})
+
+
+def write_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
+    """Commit `manifest` atomically: readers see the old one or the new one, never a mix."""
+    _write_atomically(index_dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
+
+
+def files_intact(index_dir: Path, manifest: dict[str, Any]) -> bool:
+    """A cheap check (sizes only) that the committed generation's files are all there."""
+    path = index_dir / str(manifest.get("generation"))
+    expected = manifest.get("file_sizes", {})
+    try:
+        return all((path / name).stat().st_size == expected.get(name) for name in _FILES)
+    except OSError:
+        return False
+
+
+def remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
+    """Delete generation folders not in `keep`, such as those of builds that were killed."""
+    for path in index_dir.glob("gen-*"):
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's build lock; a second concurrent build fails at once."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                f"another build is writing {index_dir}/: wait for it to finish"
+            ) from None
+        yield
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    temporary = target.with_name(target.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, target)
+    _fsync_directory(target.parent)
+
+
+def _fsync_tree(path: Path) -> None:
+    for root, _, files in os.walk(path):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_directory(Path(root))
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _document_record(doc: Document) -> dict[str, Any]:
+    return {
+        "source": doc.source,
+        "title": doc.title,
+        "hash": doc.content_hash,
+        "page_starts": list(doc.page_starts),
+        "text": doc.text,
+    }
+
+
+def _document(record: dict[str, Any]) -> Document:
+    return Document(
+        source=record["source"],
+        title=record["title"],
+        text=record["text"],
+        content_hash=record["hash"],
+        page_starts=tuple(record["page_starts"]),
+    )

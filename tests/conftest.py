@@ -1,0 +1,60 @@
+"""Shared fixtures: the real model, a real index of the bundled articles, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m rag ARGS` in a fresh process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled all-MiniLM-L6-v2, loaded once for the session."""
+    from rag.pipeline import _embedder
+    from rag.config import Settings
+
+    return _embedder(Settings().embed_model, Settings())
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """A real index of the bundled articles, built once for the session."""
+    import rag
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    rag.build_index(SEEDS, index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_index: Path):
+    import rag
+
+    return rag.load_index(seed_index)
