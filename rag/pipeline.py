@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
@@ -24,6 +24,7 @@ NOT_FOUND = "The articles do not answer this question. The closest passages are 
 MAX_QUESTION_CHARS = 2000  # longer questions are searched by their beginning
 _WORD = re.compile(r"\w")
 _BULLET = re.compile(r"^[•▪●◦\-–—*]\s*")
+_PIECE = re.compile(r"\S+\s*")  # a word and the space after it
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class Assistant:
         query = search_query(text, history)
         vector = self._embed(query)
         hits = retrieval.search(self._data, query, vector, self.settings, top_k or self.settings.top_k)
+        if query != text:  # a follow-up: the context finds the passages, the question the sentences
+            vector = _normalized(vector + self._embed(text))
         ranked = answering.candidates(self._data, hits, text, vector)
         chosen = answering.choose(self._data, ranked)
         passages = self._passages(hits)
@@ -135,6 +138,15 @@ class Assistant:
         citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
         body = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
         return Answer(question, body, True, citations, passages, query)
+
+    def stream(
+        self, question: str, history: History | None = None, *, top_k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, but yield the answer text in pieces as it is produced (each piece
+        extends the text so far), then the finished `Answer`."""
+        answer = self.ask(question, history, top_k=top_k)
+        yield from _PIECE.findall(answer.text)
+        yield answer
 
     def _embed(self, text: str) -> np.ndarray:
         with self._embed_lock:
@@ -192,6 +204,10 @@ def answer(question: str, *, index_dir: str | os.PathLike[str] = "index", top_k:
     if assistant is None or not assistant.is_current():
         assistant = _ASSISTANTS[key] = load_index(index_dir)
     return assistant.ask(question, top_k=top_k)
+
+
+def _normalized(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 def _checked(question: str) -> str:
