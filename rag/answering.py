@@ -118,9 +118,9 @@ def candidates(
     rows = np.fromiter(passage_of, dtype=np.int64)
     dense = np.asarray(data.sentence_vectors[rows], dtype=np.float32) @ query_vector
     asked = set(analyze(question))
+    terms = _SentenceTerms(data)
     term_weights = _term_weights(asked - _QUESTION_WORDS, data.lexical)
     cue = _question_cue(question)
-    terms = _SentenceTerms(data)
     scored = []
     for row, similarity in zip(rows.tolist(), dense.tolist()):
         own = terms(row)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..types import Document
 from .errors import SkipFile
-from .extracted import Extracted
+from .extracted import Extracted, drop_unbroken_runs
 
 __all__ = ["SUPPORTED_SUFFIXES", "SkipFile", "load_document"]
 
@@ -67,13 +67,16 @@ def load_document(source: str, data: bytes) -> Document:
     if not data.strip():
         raise SkipFile("empty file")
     extracted = loader(data)
-    if not extracted.text.strip():
+    text, removed = drop_unbroken_runs(extracted.text)
+    if not text.strip():
+        if removed:
+            raise SkipFile(f"no prose: only {removed:,} characters without a space (encoded data?)")
         raise SkipFile("no text found in the file")
-    title = extracted.title.strip() or _first_line(extracted.text) or source
+    title = extracted.title.strip() or _first_line(text) or source
     return Document(
         source=source,
         title=" ".join(title.split())[:200],
-        text=extracted.text,
+        text=text,
         content_hash=content_hash(data),
         page_starts=extracted.page_starts,
     )
