@@ -40,6 +40,7 @@ class Weights:
 
 
 WEIGHTS = Weights()
+NOT_FOUND = "The articles do not answer this question. The closest passages are listed as related."
 MAX_SENTENCES = 3
 _REDUNDANT = 0.9  # cosine above which a sentence repeats one already chosen
 _QUESTION_WORDS = frozenset(

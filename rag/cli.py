@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -54,8 +54,47 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
     ask.add_argument("--top-k", type=int, help=f"passages to draw on (default: {defaults.top_k})")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--stream", action="store_true", help="print the answer as it is written")
+    ask.add_argument("--llm-url", help="OpenAI-compatible server URL (or RAG_LLM_BASE_URL)")
+    ask.add_argument("--llm-model", help="model for --llm-url (or RAG_LLM_MODEL)")
     ask.set_defaults(run=_ask)
+
+    serve = commands.add_parser("serve", help="index what changed, then start the web chat (= python app.py)")
+    serve.add_argument("--source", help=f"folder of articles (default: {defaults.source_dir}, or RAG_SOURCE_DIR)")
+    serve.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or GRADIO_SERVER_NAME)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: 7860, or GRADIO_SERVER_PORT)")
+    serve.set_defaults(run=_serve)
+
+    evaluate = commands.add_parser("eval", help="measure retrieval on a BEIR dataset, or answers on questions")
+    given = evaluate.add_mutually_exclusive_group(required=True)
+    given.add_argument("--beir", metavar="DIR", help="a BEIR dataset: corpus.jsonl[.gz], queries.jsonl, qrels/")
+    given.add_argument("--questions", metavar="FILE", help="a question set, one JSON object a line")
+    evaluate.add_argument("--split", help="BEIR qrels split to score (default: test)")
+    evaluate.add_argument(
+        "--index",
+        help="BEIR: folder to index the corpus into, reused by later runs (default: a temporary "
+        f"one); questions: the index to ask (default: {defaults.index_dir})",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    evaluate.set_defaults(run=_eval)
+
+    doctor = commands.add_parser("doctor", help="check, offline, the model, tokenizer, index and chat settings")
+    doctor.add_argument("--source", help=f"folder of articles (default: {defaults.source_dir}, or RAG_SOURCE_DIR)")
+    doctor.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    doctor.set_defaults(run=_doctor)
     return parser
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks(Settings.from_env(source_dir=args.source, index_dir=args.index))
+    for check in checks:
+        print(f"{'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    failed = sum(not check.ok for check in checks)
+    print(f"{len(checks) - failed} of {len(checks)} checks passed")
+    return 1 if failed else 0
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -67,9 +106,22 @@ def _build(args: argparse.Namespace) -> int:
         settings.source_dir, settings.index_dir, rebuild=args.rebuild, model=args.model,
         max_file_mb=args.max_file_mb, progress=_progress_bar if show_bar else None,
     )  # fmt: skip
+    _print_report(report)
+    return 0
+
+
+def _print_report(report: BuildReport) -> None:
     for skipped in report.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
-    print(_summary(report))
+    print(_summary(report), flush=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .web.server import serve
+
+    settings = Settings.from_env(source_dir=args.source, index_dir=args.index)
+    progress = _progress_bar if sys.stderr.isatty() else None
+    serve(settings.source_dir, settings.index_dir, host=args.host, port=args.port, progress=progress, built=_print_report)
     return 0
 
 
@@ -92,13 +144,51 @@ def _summary(report: BuildReport) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    from .llm import LLMSettings
     from .pipeline import load_index
 
     settings = Settings.from_env(index_dir=args.index)
     if args.top_k is not None and args.top_k < 1:
         raise RagError("--top-k must be at least 1")
-    answer = load_index(settings.index_dir).ask(args.question, top_k=args.top_k)
-    print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if args.json else _human(answer))
+    llm = LLMSettings.from_env(base_url=args.llm_url, model=args.llm_model)
+    assistant = load_index(settings.index_dir, llm=llm)
+    if args.stream and not args.json:
+        answer = _print_stream(assistant.stream(args.question, top_k=args.top_k))
+    else:
+        answer = assistant.ask(args.question, top_k=args.top_k)
+        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if args.json else _human(answer))
+    if answer.note:
+        print(f"rag: note: {answer.note}", file=sys.stderr)
+    return 0
+
+
+def _print_stream(items: Iterator[str | Answer]) -> Answer:
+    """Print the answer text as it comes, then its sources; return the answer."""
+    shown = ""
+    for item in items:
+        if isinstance(item, str):
+            print(item, end="", flush=True)
+            shown += item
+        else:
+            human = _human(item)
+            print(human[len(shown) :] if human.startswith(shown) else "\n\n" + human)
+            return item
+    raise RuntimeError("the answer stream ended without an answer")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation import benchmark, questions, report
+
+    if args.beir:
+        progress = _progress_bar if sys.stderr.isatty() else None
+        scores = benchmark.evaluate(args.beir, args.split or "test", index_dir=args.index, progress=progress)
+        output = report.beir_json(scores) if args.json else report.beir_table(scores)
+    else:
+        if args.split:
+            raise RagError("--split applies to --beir datasets only")
+        outcomes = questions.evaluate(args.questions, Settings.from_env(index_dir=args.index).index_dir)
+        output = report.questions_json(outcomes) if args.json else report.questions_table(outcomes)
+    print(json.dumps(output, ensure_ascii=False, indent=2) if args.json else output)
     return 0
 
 
@@ -109,6 +199,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "answer": answer.text,
         "found": answer.found,
         "search_query": answer.search_query,
+        "note": answer.note,
         "citations": [asdict(c) for c in answer.citations],
         "related": [] if answer.found else [_passage_json(p) for p in answer.passages],
     }

@@ -29,6 +29,8 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    rerank_model: str = ""  # a cross-encoder name or path; empty: no reranking
+    rerank_depth: int = 30  # fused passages the cross-encoder reorders
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

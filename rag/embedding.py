@@ -4,25 +4,39 @@ A chunk goes through the model once. Its vector is the model's own pooled output
 vector of each sentence inside it is the mean of that sentence's token outputs (late
 pooling), so sentence-level answers cost no extra model passes at build or query time.
 All vectors are L2-normalized: inner product is cosine similarity.
+
+Backends (`RAG_EMBED_BACKEND`): `torch` runs sentence-transformers; `onnx` runs the same
+weights on ONNX Runtime (identical vectors, no torch import: fast start-up); `onnx-int8`
+runs int8-quantized weights. `auto`, the default, embeds chunks with `_BULK_DEFAULT` and
+questions with `onnx` when the model allows it; the choice is measured by benchmarks/run.py.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .chunking import Budget
 from .config import DEFAULT_MODEL
-from .errors import ModelLoadError
+from .errors import ModelLoadError, RagError
+from .onnx_encoder import ModelFiles, OnnxEncoder, Tokenizer, export, exported_path
 
 _BUNDLED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+_BULK_DEFAULT = "torch"  # onnx-int8 was not faster enough to pay for its quality loss
 
 Progress = Callable[[int], None]
 """Called with the number of chunks just embedded."""
+
+Inputs = dict[str, np.ndarray]
+Forward = Callable[[Inputs], tuple[np.ndarray, np.ndarray]]
+"""Model inputs -> (pooled vectors, token vectors), before normalization."""
 
 
 @dataclass(frozen=True)
@@ -44,44 +58,75 @@ def model_location(name: str) -> str:
     return name
 
 
-class Embedder:
-    """A loaded sentence-transformers model and its tokenizer."""
+class _Loaded:
+    """Models loaded on first use, shared by every copy of an Embedder."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.torch: Any = None
+        self.onnx: dict[bool, Forward | None] = {}
+
+
+class Embedder:
+    """One embedding model: its tokenizer at once, its weights on first use, per backend."""
+
+    def __init__(
+        self, name: str = DEFAULT_MODEL, batch_size: int = 32, backend: str | None = None
+    ) -> None:
         os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
         logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-        try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-
-            self.model = SentenceTransformer(model_location(name), device="cpu")
-        except (OSError, ValueError, ImportError) as error:
-            raise ModelLoadError(
-                f"cannot load the embedding model {name!r} ({_first_line(error)}): "
-                "set RAG_EMBED_MODEL (or --model) to a local model folder or a model "
-                "name that can be downloaded"
-            ) from None
         self.name = name
         self.batch_size = batch_size
-        self.tokenizer = self.model.tokenizer
-        self.dim = int(self.model.get_embedding_dimension())
-        self._prompt = (self.model.prompts or {}).get("document", "")
-        overhead = len(self.tokenizer(self._prompt)["input_ids"])
-        self.budget = Budget(self.count_tokens, int(self.model.max_seq_length) - overhead)
+        self.backend = (backend or os.environ.get("RAG_EMBED_BACKEND") or "auto").strip()
+        if self.backend not in BACKENDS:
+            raise RagError(
+                f"unknown embedding backend {self.backend!r}: set RAG_EMBED_BACKEND to one of "
+                + ", ".join(BACKENDS)
+            )
+        self._location = model_location(name)
+        self._files = ModelFiles.read(self._location)
+        self._loaded = _Loaded()
+        if self._files is not None:
+            tokenizer = Tokenizer(self._files)
+            self.count_tokens = _counting(tokenizer.count)
+            self._tokenize: Callable[[Sequence[str]], tuple[Inputs, np.ndarray]] = tokenizer
+            prompts, max_length = self._files.prompts, self._files.max_seq_length
+            self._query_prompt = prompts.get("query", self._files.default_prompt)
+            self._prompt = prompts.get("document", self._files.default_prompt)
+        else:  # a hub name or an unusual folder: sentence-transformers does everything
+            model = self.model
+            self.count_tokens = _counting(self._hf_count)
+            self._tokenize = self._hf_tokenize
+            max_length = int(model.max_seq_length)
+            self._query_prompt = (model.prompts or {}).get("query", "")
+            self._prompt = (model.prompts or {}).get("document", "")
+        self._max_length = max_length
+        inputs, _ = self._tokenize([self._prompt])
+        self.budget = Budget(self.count_tokens, max_length - inputs["input_ids"].shape[1])
+        self.dim = self._dimension()
 
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        """Model tokens in each text, without special tokens."""
-        if not texts:
-            return []
-        ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
-        return [len(i) for i in ids]
+    @property
+    def model(self) -> Any:
+        """The sentence-transformers model (torch), loaded on first use."""
+        with self._loaded.lock:
+            if self._loaded.torch is None:
+                self._loaded.torch = _load_sentence_transformer(self.name, self._location)
+            return self._loaded.torch
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's transformers tokenizer (loads the torch model)."""
+        return self.model.tokenizer
+
+    def preload(self) -> None:
+        """Load what embedding chunks needs now, e.g. in a thread while files are chunked."""
+        self._forward(self._bulk_backend())
 
     def embed_query(self, text: str) -> np.ndarray:
         """The normalized vector of a question, shape (dim,)."""
-        vector = self.model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)
-        return np.asarray(vector[0], dtype=np.float32)
+        inputs, _ = self._tokenize([self._query_prompt + text])
+        pooled, _ = self._forward("torch" if self.backend == "torch" else "onnx")(inputs)
+        return _normalize(np.asarray(pooled, dtype=np.float32))[0]
 
     def embed_chunks(
         self, chunks: Sequence[ChunkToEmbed], progress: Progress | None = None
@@ -90,41 +135,106 @@ class Embedder:
 
         Chunks are batched longest first, so that each batch pads little.
         """
+        forward = self._forward(self._bulk_backend())
         order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
         vectors = np.zeros((len(chunks), self.dim), dtype=np.float32)
         sentences: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(chunks)
         for first in range(0, len(order), self.batch_size):
             batch = order[first : first + self.batch_size]
-            pooled, parts = self._embed_batch([chunks[i] for i in batch])
+            pooled, parts = self._embed_batch([chunks[i] for i in batch], forward)
             vectors[batch] = pooled
             for i, part in zip(batch, parts):
                 sentences[i] = part
             if progress:
                 progress(len(batch))
+        files = self._files
+        if self.backend == "auto" and files and not exported_path(files, False).is_file():
+            export(self.model, files, quantized=False)  # now, so that questions need no torch
         return vectors, sentences
 
-    def _embed_batch(self, chunks: list[ChunkToEmbed]) -> tuple[np.ndarray, list[np.ndarray]]:
-        import torch
-
-        features = self.tokenizer(
-            [self._prompt + chunk.text for chunk in chunks],
-            padding=True,
-            truncation=True,
-            max_length=int(self.model.max_seq_length),
-            return_tensors="pt",
-            return_offsets_mapping=True,
-        )
-        offsets = features.pop("offset_mapping").numpy() - len(self._prompt)
-        with torch.inference_mode():
-            out = self.model(dict(features))
-        pooled = _normalize(out["sentence_embedding"].float().numpy())
-        tokens = out["token_embeddings"].float().numpy()
-        mask = features["attention_mask"].numpy().astype(bool)
+    def _embed_batch(
+        self, chunks: list[ChunkToEmbed], forward: Forward
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        inputs, offsets = self._tokenize([self._prompt + chunk.text for chunk in chunks])
+        offsets = offsets - len(self._prompt)
+        pooled, tokens = forward(inputs)
+        pooled = _normalize(np.asarray(pooled, dtype=np.float32))
+        tokens = np.asarray(tokens, dtype=np.float32)
+        mask = inputs["attention_mask"].astype(bool)
         parts = [
             _pool_spans(tokens[i], offsets[i], mask[i], chunk.segments, pooled[i])
             for i, chunk in enumerate(chunks)
         ]
         return pooled, parts
+
+    def _bulk_backend(self) -> str:
+        return _BULK_DEFAULT if self.backend == "auto" else self.backend
+
+    def _forward(self, backend: str) -> Forward:
+        """The model run by `backend`, falling back to torch where ONNX cannot run it."""
+        if backend == "torch" or self._files is None:
+            self.model  # noqa: B018 - loaded now, not in the middle of the first batch
+            return self._torch_forward
+        quantized = backend == "onnx-int8"
+        with self._loaded.lock:
+            if quantized not in self._loaded.onnx:
+                self._loaded.onnx[quantized] = self._onnx(quantized)
+            return self._loaded.onnx[quantized] or self._torch_forward
+
+    def _onnx(self, quantized: bool) -> Forward | None:
+        assert self._files is not None
+        path = exported_path(self._files, quantized)
+        try:
+            if not path.is_file():  # the one time torch is needed: export the model
+                path = export(self.model, self._files, quantized)
+            return OnnxEncoder(self._files, path) if path else None
+        except ImportError:  # onnxruntime is not installed
+            return None
+
+    def _torch_forward(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            out = model({name: torch.from_numpy(array) for name, array in inputs.items()})
+        return out["sentence_embedding"].float().numpy(), out["token_embeddings"].float().numpy()
+
+    def _hf_count(self, texts: list[str]) -> list[int]:
+        return [len(i) for i in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+    def _hf_tokenize(self, texts: Sequence[str]) -> tuple[Inputs, np.ndarray]:
+        features = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self._max_length,
+            return_tensors="np", return_offsets_mapping=True,
+        )  # fmt: skip
+        offsets = features.pop("offset_mapping")
+        inputs = {name: np.asarray(array, dtype=np.int64) for name, array in features.items()}
+        return inputs, offsets
+
+    def _dimension(self) -> int:
+        if self._files is not None and self._files.dim:
+            return self._files.dim
+        return int(self.model.get_embedding_dimension())
+
+
+def _counting(count: Callable[[list[str]], list[int]]) -> Callable[[list[str]], list[int]]:
+    """A token counter that accepts an empty batch."""
+    return lambda texts: count(texts) if texts else []
+
+
+def _load_sentence_transformer(name: str, location: str) -> Any:
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+        return SentenceTransformer(location, device="cpu")
+    except (OSError, ValueError, ImportError) as error:
+        raise ModelLoadError(
+            f"cannot load the embedding model {name!r} ({_first_line(error)}): "
+            "set RAG_EMBED_MODEL (or --model) to a local model folder or a model "
+            "name that can be downloaded"
+        ) from None
 
 
 def _pool_spans(

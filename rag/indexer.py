@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,16 +35,16 @@ ProgressFactory = Callable[[int], ProgressBar]
 
 
 @dataclass
-class _Plan:
+class Plan:
     """What the build found: articles to keep as indexed, articles to embed, and the rest."""
 
     kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> manifest entry
     touched: bool = False  # a kept file's mtime changed, though not its content
     fresh: list[tuple[Document, SourceFile]] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
-    added: int = 0
-    changed: int = 0
-    removed: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 def build_index(
@@ -78,7 +79,7 @@ def build_index(
             )
         report = dict(
             index_dir=str(index_dir), documents=documents, skipped=plan.skipped,
-            added=plan.added, changed=plan.changed, removed=plan.removed,
+            added=len(plan.added), changed=len(plan.changed), removed=len(plan.removed),
             unchanged=len(plan.kept),
         )  # fmt: skip
         if old is not None and not (plan.added or plan.changed or plan.removed):
@@ -99,11 +100,17 @@ def _reusable(old: dict[str, Any], index_dir: Path, settings: Settings) -> bool:
     return same_chunks and store.files_intact(index_dir, old)
 
 
-def _plan(source_dir: Path, old: dict[str, Any] | None, settings: Settings) -> _Plan:
+def pending_changes(settings: Settings) -> Plan:
+    """What `build_index` would do now, without embedding or writing anything."""
+    old = store.read_manifest(Path(settings.index_dir))
+    return _plan(Path(settings.source_dir), old, settings)
+
+
+def _plan(source_dir: Path, old: dict[str, Any] | None, settings: Settings) -> Plan:
     """Sort each file into kept, fresh (new or changed) or skipped, reading only what changed."""
     files, skipped = scan(source_dir)
     indexed: dict[str, dict[str, Any]] = (old or {}).get("files", {})
-    plan = _Plan(skipped=list(skipped))
+    plan = Plan(skipped=list(skipped))
     limit = int(settings.max_file_mb * 1024 * 1024)
     for file in files:
         before = indexed.get(file.source)
@@ -127,10 +134,9 @@ def _plan(source_dir: Path, old: dict[str, Any] | None, settings: Settings) -> _
         except SkipFile as reason:
             plan.skipped.append(SkippedFile(file.source, str(reason)))
             continue
-        plan.added += before is None
-        plan.changed += before is not None
+        (plan.added if before is None else plan.changed).append(file.source)
     present = set(plan.kept) | {doc.source for doc, _ in plan.fresh}
-    plan.removed = sum(1 for source in indexed if source not in present)
+    plan.removed = [source for source in indexed if source not in present]
     return plan
 
 
@@ -144,7 +150,7 @@ def _too_large(size: int, settings: Settings) -> str:
 def _assemble(
     index_dir: Path,
     old: dict[str, Any] | None,
-    plan: _Plan,
+    plan: Plan,
     settings: Settings,
     progress: ProgressFactory | None,
     embedder: Embedder | None,
@@ -206,7 +212,11 @@ def _embed(
         Budget(tiktoken_counter(settings.encoding), settings.chunk_tokens),
         embedder.budget,
     ]
-    chunked = [(doc, chunk_text(doc.text, budgets, settings.chunk_overlap)) for doc, _ in fresh]
+    # The model loads (seconds of imports) in a thread while this one chunks.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(embedder.preload)
+        chunked = [(doc, chunk_text(doc.text, budgets, settings.chunk_overlap)) for doc, _ in fresh]
+        loading.result()
     jobs = [_chunks_to_embed(doc, cut) for doc, cut in chunked]
     flat = [job for doc_jobs in jobs for job in doc_jobs]
     bar = progress(len(flat)) if progress else None
@@ -279,7 +289,7 @@ def _combine(parts: list[_DocumentPart], dim: int) -> store.IndexData:
 
 
 def _manifest(
-    settings: Settings, data: store.IndexData, plan: _Plan, embedded: int
+    settings: Settings, data: store.IndexData, plan: Plan, embedded: int
 ) -> dict[str, Any]:
     fresh = {doc.source: file for doc, file in plan.fresh}
     files: dict[str, dict[str, Any]] = {}

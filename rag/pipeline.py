@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import re
 import threading
@@ -13,14 +15,15 @@ from typing import Any, overload
 import numpy as np
 
 from . import answering, indexer, retrieval, store
+from .answering import NOT_FOUND
 from .config import Settings
 from .conversation import History, search_query
 from .embedding import Embedder
 from .errors import QuestionError
 from .indexer import ProgressFactory
+from .llm import Evidence, LLMAnswerer, LLMError, LLMSettings, fallback_note
 from .types import Answer, BuildReport, Chunk, Citation, Document, Passage
 
-NOT_FOUND = "The articles do not answer this question. The closest passages are listed as related."
 MAX_QUESTION_CHARS = 2000  # longer questions are searched by their beginning
 _WORD = re.compile(r"\w")
 _BULLET = re.compile(r"^[•▪●◦\-–—*]\s*")
@@ -74,11 +77,12 @@ class Assistant:
     """An index held in memory with its embedding model, answering question after question.
 
     Safe to share between threads: searches only read, and the model's tokenizer is guarded.
+    With `llm` (an OpenAI-compatible server), answers are written by it and checked.
     """
 
     def __init__(
         self, index_dir: Path, settings: Settings, manifest: dict[str, Any],
-        data: store.IndexData, embedder: Embedder,
+        data: store.IndexData, embedder: Embedder, llm: LLMAnswerer | None = None,
     ) -> None:  # fmt: skip
         self.index_dir = index_dir
         self.settings = settings
@@ -88,6 +92,7 @@ class Assistant:
         self._embed_lock = threading.Lock()
         self._by_source = {doc.source: doc for doc in data.documents}
         self.chunks = ChunkList(data)
+        self.llm = llm
 
     @property
     def info(self) -> IndexInfo:
@@ -125,25 +130,69 @@ class Assistant:
             QuestionError: the question is empty or has nothing to search for.
         """
         text = _checked(question)
+        if self.llm is not None:
+            *_, answer = self._llm_stream(self.llm, question, text, history, top_k)
+            return answer  # type: ignore[return-value]
         query = search_query(text, history)
+        return self._extractive(question, text, query, self._retrieve(text, query, top_k))
+
+    def _retrieve(
+        self, text: str, query: str, top_k: int | None
+    ) -> tuple[list[retrieval.Hit], np.ndarray]:
         vector = self._embed(query)
         hits = retrieval.search(self._data, query, vector, self.settings, top_k or self.settings.top_k)
         if query != text:  # a follow-up: the context finds the passages, the question the sentences
             vector = _normalized(vector + self._embed(text))
+        return hits, vector
+
+    def _extractive(
+        self, question: str, text: str, query: str,
+        retrieved: tuple[list[retrieval.Hit], np.ndarray], note: str = "",
+    ) -> Answer:  # fmt: skip
+        hits, vector = retrieved
         ranked = answering.candidates(self._data, hits, text, vector)
         chosen = answering.choose(self._data, ranked)
         passages = self._passages(hits)
         if not chosen:
-            return Answer(question, NOT_FOUND, False, [], passages, query)
+            return Answer(question, NOT_FOUND, False, [], passages, query, note)
         citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
         body = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
-        return Answer(question, body, True, citations, passages, query)
+        return Answer(question, body, True, citations, passages, query, note)
+
+    def _llm_stream(
+        self, llm: LLMAnswerer, question: str, text: str, history: History | None,
+        top_k: int | None,
+    ) -> Iterator[str | Answer]:  # fmt: skip
+        """The LLM's checked answer in pieces, or the extractive one with a note saying why."""
+        query, note = search_query(text, history), ""
+        try:
+            query = llm.standalone_query(text, history) or query
+        except LLMError as error:  # the server is failing: do not make it fail twice
+            note = fallback_note(error)
+        retrieved = self._retrieve(text, query, top_k)
+        fallback = functools.partial(self._extractive, question, text, query, retrieved)
+        hits = retrieved[0]
+        evidence = Evidence(self._data, [h.row for h in hits], self._passages(hits), self._embed)
+        items = [fallback(note)] if note else llm.stream(text, history, query, evidence, fallback)
+        streamed = False
+        for item in items:
+            if isinstance(item, str):
+                streamed = True
+                yield item
+                continue
+            if not streamed:
+                yield from _PIECE.findall(item.text)
+            yield dataclasses.replace(item, question=question)
 
     def stream(
         self, question: str, history: History | None = None, *, top_k: int | None = None
     ) -> Iterator[str | Answer]:
         """Like `ask`, but yield the answer text in pieces as it is produced (each piece
-        extends the text so far), then the finished `Answer`."""
+        extends the text so far), then the finished `Answer`. With an LLM, the pieces are
+        its sentences as each passes the citation check."""
+        if self.llm is not None:
+            yield from self._llm_stream(self.llm, question, _checked(question), history, top_k)
+            return
         answer = self.ask(question, history, top_k=top_k)
         yield from _PIECE.findall(answer.text)
         yield answer
@@ -167,20 +216,29 @@ class Assistant:
         )  # fmt: skip
 
 
-def load_index(index_dir: str | os.PathLike[str] = "index", *, model: str | None = None) -> Assistant:
+def load_index(
+    index_dir: str | os.PathLike[str] = "index", *, model: str | None = None,
+    llm: LLMSettings | None = None,
+) -> Assistant:  # fmt: skip
     """Open the index in `index_dir` with the embedding model it was built with.
 
     Args:
         model: the model the caller expects (default: `RAG_EMBED_MODEL`, if set); an index
             built with another one is refused.
+        llm: the chat server that writes answers (default: `RAG_LLM_*` variables); one
+            without a `base_url` means extractive answers.
 
     Raises:
-        IndexNotFoundError, IndexMismatchError, IndexCorruptError, ModelLoadError
+        IndexNotFoundError, IndexMismatchError, IndexCorruptError, ModelLoadError, LLMConfigError
     """
     path = Path(index_dir)
+    llm = LLMSettings.from_env() if llm is None else llm
     manifest, data = store.load(path, model or os.environ.get("RAG_EMBED_MODEL") or None)
     settings = Settings.from_env(index_dir=str(path), embed_model=manifest["model"])
-    return Assistant(path, settings, manifest, data, _embedder(manifest["model"], settings))
+    embedder = _embedder(manifest["model"], settings)
+    return Assistant(
+        path, settings, manifest, data, embedder, LLMAnswerer(llm) if llm.enabled else None
+    )
 
 
 _EMBEDDERS: dict[str, Embedder] = {}

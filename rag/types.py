@@ -80,7 +80,8 @@ class Answer:
     articles do not hold the answer, `found` is False, `citations` is empty and `passages`
     holds the closest passages, to be shown as related rather than as an answer.
     `search_query` is the text that was actually searched (it differs from `question` for a
-    follow-up question that leans on the conversation).
+    follow-up question that leans on the conversation). `note` is one line for the user
+    when something did not go as configured (e.g. why the LLM answer was not used).
     """
 
     question: str
@@ -89,6 +90,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     search_query: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+for _name in [name for name in os.environ if name.startswith("RAG_")]:
+    del os.environ[_name]  # the tests set what they need; a user's settings must not leak in
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

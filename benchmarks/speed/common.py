@@ -1,0 +1,90 @@
+"""Shared helpers: the SciFact folder, fresh processes, timing statistics."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
+PYTHON = sys.executable
+
+
+@dataclass
+class Figure:
+    """One measured figure of the table: value, unit, goal and whether it is met."""
+
+    point: str
+    name: str
+    value: float | str
+    unit: str = ""
+    goal: str = ""
+    ok: bool | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The environment for measured child processes: offline, quiet."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **extra}
+
+
+def run(args: list[str], *, extra_env: dict[str, str] | None = None, timeout: int = 3600) -> tuple[float, str]:
+    """Run a command in a fresh process; its wall time in seconds and its stdout."""
+    began = time.perf_counter()
+    done = subprocess.run(
+        args, cwd=ROOT, env=env(**(extra_env or {})), capture_output=True, text=True, timeout=timeout
+    )
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:4])}... failed: {done.stderr.strip()[-2000:]}")
+    return seconds, done.stdout
+
+
+def rag(*args: str, extra_env: dict[str, str] | None = None) -> tuple[float, str]:
+    """`rag ARGS` in a fresh process."""
+    return run([PYTHON, "-m", "rag", *args], extra_env=extra_env)
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))])
+
+
+def scifact_docs() -> list[dict]:
+    with gzip.open(SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def scifact_queries(split: str) -> dict[str, str]:
+    """Query id -> text for the queries judged in `split` (train or test)."""
+    judged = {line.split("\t")[0] for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]}
+    queries = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines()]
+    return {q["_id"]: q["text"] for q in queries if q["_id"] in judged}
+
+
+def scifact_qrels(split: str) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]:
+        query, doc, score = line.split("\t")
+        qrels.setdefault(query, {})[doc] = int(score)
+    return qrels
+
+
+def write_folder(folder: Path, count: int = 1500) -> Path:
+    """The first `count` SciFact abstracts as .txt files (title, blank line, abstract)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(list(folder.glob("*.txt"))) != count:
+        for doc in scifact_docs()[:count]:
+            (folder / f"{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}\n", encoding="utf-8")
+    return folder

@@ -1,0 +1,38 @@
+"""Answer latency with a loaded index (argv: index, queries.json): JSON of per-query timings."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import rag
+from rag import retrieval
+
+assistant = rag.load_index(sys.argv[1])
+queries = json.loads(open(sys.argv[2], encoding="utf-8").read())
+data, settings = assistant._data, assistant.settings
+depth = min(settings.candidates, data.vectors.ntotal)
+assistant.ask(queries[0])  # first use: lazy imports and caches
+timings = []
+for text in queries:
+    began = time.perf_counter()
+    answer = assistant.ask(text)
+    total = time.perf_counter() - began
+    t0 = time.perf_counter()
+    vector = assistant._embed(text)
+    t1 = time.perf_counter()
+    retrieval._dense_search(data.vectors, vector, depth)
+    t2 = time.perf_counter()
+    data.lexical.search(text, depth)
+    t3 = time.perf_counter()
+    retrieval.search(data, text, vector, settings, settings.top_k)
+    t4 = time.perf_counter()
+    timings.append({
+        "total": total, "embed": t1 - t0, "dense": t2 - t1, "lexical": t3 - t2,
+        "fusion": max(0.0, (t4 - t3) - (t2 - t1) - (t3 - t2)),
+        "found": answer.found,
+    })  # fmt: skip
+for t in timings:
+    t["compose"] = max(0.0, t["total"] - t["embed"] - t["dense"] - t["lexical"] - t["fusion"])
+print(json.dumps(timings))

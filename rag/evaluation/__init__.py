@@ -1,0 +1,3 @@
+"""Measured quality: retrieval on BEIR datasets, answers on question sets."""
+
+from __future__ import annotations

@@ -1,0 +1,93 @@
+"""Evaluation reports as Markdown tables (pasteable into a README) and as JSON objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from .benchmark import BeirReport
+from .metrics import METRICS
+from .questions import QuestionReport
+
+_LABELS = {"ndcg@10": "nDCG@10", "recall@10": "Recall@10", "recall@100": "Recall@100", "mrr@10": "MRR@10"}
+_SYSTEMS = {"dense": "dense only", "lexical": "lexical only (BM25)", "fused": "fused (default)"}
+
+
+def beir_json(report: BeirReport) -> dict[str, Any]:
+    """The default configuration's metrics at the top level, every system under "systems"."""
+    return {**report.default, **asdict(report)}
+
+
+def beir_table(report: BeirReport) -> str:
+    """A table of the systems' metrics, then the size, indexing time and query latency."""
+    fused = _SYSTEMS["fused"]
+    if report.settings.get("rerank_model"):
+        fused = f"fused + rerank by {report.settings['rerank_model']} (default)"
+    rows = [[{**_SYSTEMS, "fused": fused}[name], *(f"{m[k]:.3f}" for k in METRICS)]
+            for name, m in report.systems.items()]  # fmt: skip
+    lines = [
+        f"BEIR {report.dataset}, split {report.split}: {report.queries:,} queries, "
+        f"{report.documents:,} documents ({report.chunks:,} chunks)",
+        "",
+        *markdown_table(["system", *(_LABELS[k] for k in METRICS)], rows),
+        "",
+        f"Indexing: {_indexing(report)}. Query latency (embed + fused search): p50 {report.latency_ms['p50']:.1f} ms, "
+        f"p95 {report.latency_ms['p95']:.1f} ms.",
+    ]
+    return "\n".join(lines)
+
+
+def _indexing(report: BeirReport) -> str:
+    if report.embedded_chunks == 0:
+        return f"the named index was up to date ({report.index_seconds:,.1f} s, nothing embedded)"
+    return f"{report.index_seconds:,.1f} s ({report.embedded_chunks:,} chunks embedded)"
+
+
+def questions_json(report: QuestionReport) -> dict[str, Any]:
+    """Totals at the top level, and each question's outcome under "questions"."""
+    return {**report.totals, "questions": [{**asdict(o), "passed": o.passed} for o in report.outcomes]}
+
+
+def questions_table(report: QuestionReport) -> str:
+    """One row per question, then the totals."""
+    rows = [
+        [o.id, _clip(o.question, 60), "yes" if o.answerable else "no", "yes" if o.abstained else "no",
+         _mark(o.answer_ok), _mark(o.citation_ok), _mark(o.passed)]
+        for o in report.outcomes
+    ]  # fmt: skip
+    header = ["id", "question", "answerable", "abstained", "answer", "citation", "pass"]
+    totals = report.totals
+    lines = [
+        *markdown_table(header, rows),
+        "",
+        *markdown_table(
+            ["answer accuracy", "citation accuracy", "abstention precision", "abstention recall", "passed"],
+            [[_share(value) for value in totals.values()]],
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def markdown_table(
+    header: list[str], rows: list[list[str]], widths: list[int] | None = None
+) -> list[str]:
+    """The lines of a Markdown table, columns padded to `widths` (default: the widest cell)."""
+    rows = [[cell.replace("|", "\\|") for cell in row] for row in rows]
+    widths = widths or [max(len(cell) for cell in column) for column in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)]
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _mark(value: bool | None) -> str:
+    return "-" if value is None else ("ok" if value else "FAIL")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

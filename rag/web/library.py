@@ -1,0 +1,69 @@
+"""The index the chat answers from: loaded once, shared by every request, swapped when rebuilt."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import RagError
+
+if TYPE_CHECKING:
+    from ..indexer import ProgressFactory
+    from ..pipeline import Assistant
+    from ..types import BuildReport
+
+log = logging.getLogger(__name__)
+
+
+class Library:
+    """One loaded `Assistant` for the whole server.
+
+    Requests read `assistant` once and use that object to the end, so a re-index never
+    changes the index under a question being answered: the new one is loaded first, then
+    swapped in by a single assignment. A build committed by another process (`rag build`)
+    is picked up by the next request.
+    """
+
+    def __init__(self, source_dir: str | Path, index_dir: str | Path) -> None:
+        self.source_dir = Path(source_dir)
+        self.index_dir = Path(index_dir)
+        self._assistant: Assistant | None = None
+        self._swap = threading.Lock()
+
+    @property
+    def assistant(self) -> Assistant:
+        """The current index; reloaded first if a newer build has been committed."""
+        current = self._assistant
+        if current is None:
+            raise RagError("the index is not loaded yet: call Library.refresh() first")
+        if current.is_current():
+            return current
+        with self._swap:
+            if self._assistant is current:
+                try:
+                    self._load()
+                except RagError as error:  # e.g. the index folder was deleted: keep serving
+                    log.warning("keeping the loaded index: %s", error)
+            return self._assistant  # type: ignore[return-value]
+
+    def refresh(self, progress: ProgressFactory | None = None) -> BuildReport:
+        """Bring the index up to date with the source folder (embedding only what changed)
+        and load it if it changed or was not loaded yet.
+
+        Raises:
+            RagError: the build failed (the index loaded before stays in use).
+        """
+        from ..pipeline import build_index
+
+        report = build_index(self.source_dir, self.index_dir, progress=progress)
+        with self._swap:
+            if self._assistant is None or not self._assistant.is_current():
+                self._load()
+        return report
+
+    def _load(self) -> None:
+        from ..pipeline import load_index
+
+        self._assistant = load_index(self.index_dir)

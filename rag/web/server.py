@@ -1,0 +1,126 @@
+"""Run the chat: bring the index up to date, then serve the page and the source routes.
+
+One FastAPI app holds our routes (`/source/...`, `/raw/...`) with the Gradio page mounted at
+`/`, so the chat, its `/chat` API and every source link share one origin. Nothing is fetched
+from the internet: no analytics, no share tunnel, no CDN (Gradio serves its own fonts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import RagError
+from .library import Library
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fastapi import FastAPI
+
+    from ..indexer import ProgressFactory
+    from ..types import BuildReport
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+def create_app(library: Library) -> FastAPI:
+    """The web app over an already loaded `library`: source routes, and the chat at `/`."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from .routes import source_router
+    from .ui import CSS, build_demo
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(source_router(lambda: library.assistant))
+    return gr.mount_gradio_app(
+        app, build_demo(library), path="/", footer_links=[], run_history=False,
+        allowed_paths=[], enable_monitoring=False, mcp_server=False, ssr_mode=False,
+        pwa=False, css=CSS,
+    )  # fmt: skip
+
+
+def serve(
+    source_dir: str,
+    index_dir: str,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    progress: ProgressFactory | None = None,
+    built: Callable[[BuildReport], object] | None = None,
+) -> None:
+    """Index `source_dir` into `index_dir` (only what changed), then serve the chat until
+    interrupted.
+
+    Args:
+        host, port: where to listen (default: `GRADIO_SERVER_NAME` / `GRADIO_SERVER_PORT`,
+            else 127.0.0.1:7860).
+        progress: makes the progress bar of the build.
+        built: told what the build did, before the server starts.
+
+    Raises:
+        RagError: the address is taken or invalid, or the index cannot be built or loaded.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
+    port = _port(port)
+    _check_free(host, port)
+    library = Library(source_dir, index_dir)
+    _say(f"Bringing the index in {index_dir}/ up to date with {source_dir}/ …")
+    report = library.refresh(progress)
+    if built:
+        built(report)
+    _say("Starting the chat …")
+    app = create_app(library)
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    threading.Thread(target=_announce, args=(server, url), daemon=True).start()
+    server.run()
+
+
+def _port(port: int | None) -> int:
+    raw = port if port is not None else os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RagError(f"GRADIO_SERVER_PORT={raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise RagError(f"port {value} is out of range: use 1-65535")
+    return value
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail before the slow start if the address cannot be listened on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as error:
+        raise RagError(
+            f"cannot listen on {host}:{port} ({error.strerror or error}): "
+            "pick another with --port or GRADIO_SERVER_PORT"
+        ) from None
+
+
+def _announce(server: object, url: str) -> None:
+    while not getattr(server, "started", False):
+        time.sleep(0.05)
+    _say(f"Chat ready: {url}  (Ctrl+C stops it)")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -1,0 +1,53 @@
+"""Encoder backends: ONNX Runtime gives the torch vectors, and `rag ask` then needs no torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rag.embedding import ChunkToEmbed, Embedder
+from rag.errors import RagError
+
+TEXT = "NATO refused a no-fly zone. Zelensky asked for it again and again. The alliance feared a wider war."
+SPANS = [(0, 27), (28, 66), (67, len(TEXT))]
+
+
+@pytest.fixture(scope="module")
+def backends(embedder):
+    return {name: Embedder(backend=name) for name in ("torch", "onnx", "onnx-int8")}
+
+
+def test_onnx_gives_the_torch_vectors(backends):
+    torch_vectors, torch_sentences = backends["torch"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    onnx_vectors, onnx_sentences = backends["onnx"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    assert float(torch_vectors[0] @ onnx_vectors[0]) > 0.9999
+    assert np.all(np.sum(torch_sentences[0] * onnx_sentences[0], axis=1) > 0.9999)
+    question = "Who asked for a no-fly zone?"
+    assert float(backends["torch"].embed_query(question) @ backends["onnx"].embed_query(question)) > 0.9999
+
+
+def test_int8_stays_close_to_fp32(backends):
+    reference, sentences = backends["torch"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    quantized, quantized_sentences = backends["onnx-int8"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    assert float(reference[0] @ quantized[0]) > 0.99
+    assert quantized_sentences[0].shape == (3, 384)
+    assert np.all(np.sum(sentences[0] * quantized_sentences[0], axis=1) > 0.98)
+
+
+def test_unknown_backend_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "tensorrt")
+    with pytest.raises(RagError, match="RAG_EMBED_BACKEND to one of auto, torch"):
+        Embedder()
+
+
+def test_ask_from_a_cold_process_does_not_import_torch(seed_index):
+    script = (
+        "import sys, rag; a = rag.load_index(sys.argv[1]); "
+        "found = a.ask('Who asked NATO to close the airspace?').found; "
+        "print(found, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True)
+    assert out.stdout.split() == ["True", "False", "False"], out.stderr

@@ -1,0 +1,98 @@
+"""`rag eval --questions`: answer, citation and abstention scores, per question and in total."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from answer_rules import failures
+from conftest import DATA, read_jsonl, run_cli
+from rag.errors import RagError
+from rag.evaluation import questions
+from rag.evaluation.questions import Question, QuestionReport, judge
+
+SEED_QUESTIONS = DATA / "seed_questions.jsonl"
+
+
+def test_cli_json_agrees_with_the_test_rules(seed_index: Path):
+    """Per question, `passed` is what tests/answer_rules.py decides for the same answer."""
+    result = run_cli("eval", "--questions", str(SEED_QUESTIONS), "--index", str(seed_index), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    expected = read_jsonl(SEED_QUESTIONS)
+    assert [o["id"] for o in report["questions"]] == [q["id"] for q in expected]
+    for outcome, question in zip(report["questions"], expected):
+        rules = failures(question, not outcome["abstained"], outcome["answer"], outcome["cited"])
+        assert outcome["passed"] == (not rules), (question["id"], outcome, rules)
+    answerable = [o for o in report["questions"] if o["answerable"]]
+    assert report["answer_accuracy"] == round(sum(o["answer_ok"] for o in answerable) / len(answerable), 4)
+    assert report["abstention_recall"] == (1.0 if report["questions"][8]["abstained"] else 0.0)  # q09
+
+
+def test_cli_table(seed_index: Path):
+    result = run_cli("eval", "--questions", str(SEED_QUESTIONS), "--index", str(seed_index))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [c.strip() for c in lines[0].split("|")[1:-1]] == [
+        "id", "question", "answerable", "abstained", "answer", "citation", "pass"
+    ]  # fmt: skip
+    assert len([line for line in lines if line.startswith("| q")]) == 10
+    assert "| answer accuracy | citation accuracy | abstention precision | abstention recall | passed |" in lines
+
+
+def _question(**fields: object) -> Question:
+    base = {"id": "x", "question": "?", "answerable": True, "expect_all_of_any": [], "sources_any": []}
+    return Question(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_judging_and_totals():
+    q = _question(expect_all_of_any=[["Bosnia"], ["Iraq", "Kurd"]], sources_any=["a.txt"])
+    right = judge(q, True, "Over bosnia and the KURDISH north [1]", ["b.txt", "a.txt"])
+    assert (right.answer_ok, right.citation_ok, right.passed) == (True, True, True)
+    half = judge(q, True, "Over Bosnia [1]", ["b.txt"])
+    assert (half.answer_ok, half.citation_ok, half.passed) == (False, False, False)
+    declined = judge(q, False, "The articles do not answer this question.", [])
+    assert (declined.abstained, declined.answer_ok, declined.citation_ok) == (True, False, False)
+    unanswerable = _question(answerable=False)
+    kept_quiet = judge(unanswerable, False, "", [])
+    made_up = judge(unanswerable, True, "Canberra [1]", ["a.txt"])
+    assert (kept_quiet.passed, kept_quiet.answer_ok, made_up.passed) == (True, None, False)
+
+    totals = QuestionReport([right, half, declined, kept_quiet, made_up]).totals
+    assert totals == {
+        "answer_accuracy": round(1 / 3, 4),
+        "citation_accuracy": round(1 / 3, 4),
+        "abstention_precision": 0.5,  # two declined, one of them rightly
+        "abstention_recall": 0.5,  # two unanswerable, one declined
+        "passed": 0.4,
+    }
+    assert QuestionReport([right]).totals["abstention_precision"] is None, "nothing declined: n/a"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "holds no question"),
+        ("{not json\n", "line 1 is not JSON"),
+        ('{"id": "a"}\n', 'line 1 has no "question" text'),
+        ('\n{"question": "?", "answerable": "yes"}\n', 'line 2: "answerable" must be true or false'),
+        ('{"question": "?", "expect_all_of_any": ["Bosnia"]}\n', '"expect_all_of_any" a list of lists'),
+    ],
+)
+def test_malformed_question_files(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "q.jsonl"
+    path.write_text(content)
+    with pytest.raises(RagError, match=message):
+        questions.load(path)
+
+
+def test_cli_errors(tmp_path: Path, seed_index: Path):
+    missing = run_cli("eval", "--questions", str(tmp_path / "none.jsonl"), "--index", str(seed_index))
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"rag: error: cannot read the question file {tmp_path}/none.jsonl (No such file or directory)"
+    split = run_cli("eval", "--questions", str(SEED_QUESTIONS), "--split", "train")
+    assert (split.returncode, split.stderr.strip()) == (1, "rag: error: --split applies to --beir datasets only")
+    neither = run_cli("eval")
+    assert neither.returncode == 2 and "one of the arguments --beir --questions is required" in neither.stderr
