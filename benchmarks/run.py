@@ -16,15 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from speed import build, latency, peer, quality, scale, startup  # noqa: E402
-from speed.common import Figure, median, write_folder  # noqa: E402
+from speed import build, latency, peer, quality, scale, startup
+from speed.common import Figure, median, write_folder
 
 SECTIONS = ("build", "batch", "quality", "incremental", "latency", "startup", "peer", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", default="/tmp/rag-bench", help="scratch folder (outside the repo)")
+    parser.add_argument(
+        "--work", default="/tmp/rag-bench", help="scratch folder (outside the repo)"
+    )
     parser.add_argument("--docs", type=int, default=1500, help="SciFact abstracts to index")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of each timed measurement")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
@@ -34,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     folder = write_folder(work / "scifact", args.docs)
-    index = work / "index"
+    from rag.embedding import _BULK_DEFAULT
+
+    index = work / ("index-int8" if _BULK_DEFAULT == "onnx-int8" else "index-torch")
     chosen = set(args.only.split(","))
     figures: list[Figure] = []
     began = time.perf_counter()
@@ -42,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     if "build" in chosen:
         found, _ = build.measure(folder, work, args.repeat)
         figures += found
-        ours_s = median(found[0].detail["ours_s"])
+        ours_s = median(found[0].detail["seconds"][_BULK_DEFAULT])
     if "batch" in chosen:
         figures += build.batch_sizes(work)
     if "quality" in chosen:
-        figures += quality.measure(index, work / "index-int8")
+        figures += quality.measure(work / "index-torch", work / "index-int8")
     if "incremental" in chosen:
         figures += build.incremental(folder, index, max(3, args.repeat))
     if "latency" in chosen:
@@ -63,13 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     if "scale" in chosen:
         recall, _ = scale.real_recall(index)
         figures += recall
-        figures += scale.synthetic(work, [int(s) for s in args.sizes.split(",")], _sentences_per_chunk(index))
+        figures += scale.synthetic(
+            work, [int(s) for s in args.sizes.split(",")], _sentences_per_chunk(index)
+        )
     elapsed = time.perf_counter() - began
     if args.json:
         print(json.dumps({"seconds": elapsed, "figures": [asdict(f) for f in figures]}, indent=1))
     else:
         print(table(figures))
-        print(f"\n({elapsed / 60:.0f} min; medians of {args.repeat} interleaved rounds where timed)")
+        print(
+            f"\n({elapsed / 60:.0f} min; medians of {args.repeat} interleaved rounds where timed)"
+        )
     return 0 if all(f.ok is not False for f in figures) else 1
 
 

@@ -1,4 +1,4 @@
-"""The `rag` command: `rag build` and `rag ask`. Parses, calls the library, prints."""
+"""The `rag` command (build, ask, serve, eval, doctor). Parses, calls the library, prints."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", help="BEIR qrels split to score (default: test)")
     evaluate.add_argument(
         "--index",
+        metavar="DIR",
         help="BEIR: folder to index the corpus into, reused by later runs (default: a temporary "
         f"one); questions: the index to ask (default: {defaults.index_dir})",
     )

@@ -25,8 +25,9 @@ class Settings:
     batch_size: int = 32
     max_file_mb: float = 10.0  # larger files are skipped with a reason
     top_k: int = 5  # passages an answer draws on
-    candidates: int = 50  # hits each retriever contributes to the fusion
-    rrf_k: int = 60
+    # Fusion tuned on the SciFact train split (README, Quality): k=10 weighs the first ranks more
+    candidates: int = 100  # hits each retriever contributes to the fusion
+    rrf_k: int = 10
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     rerank_model: str = ""  # a cross-encoder name or path; empty: no reranking

@@ -29,7 +29,7 @@ from .onnx_encoder import ModelFiles, OnnxEncoder, Tokenizer, export, exported_p
 
 _BUNDLED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
-_BULK_DEFAULT = "torch"  # onnx-int8 was not faster enough to pay for its quality loss
+_BULK_DEFAULT = "onnx-int8"  # 1.29x the torch build; SciFact nDCG@10 within 0.005 of fp32
 
 Progress = Callable[[int], None]
 """Called with the number of chunks just embedded."""

@@ -37,7 +37,8 @@ def _load(model: str) -> Any:
             _MODELS[model] = CrossEncoder(model, device="cpu")
         except (OSError, ValueError, ImportError) as error:
             raise ModelLoadError(
-                f"cannot load the rerank model {model!r} ({_first_line(error)}): set RAG_RERANK_MODEL to a "
-                "local cross-encoder folder or a model name that can be downloaded, or unset it"
+                f"cannot load the rerank model {model!r} ({_first_line(error)}): set "
+                "RAG_RERANK_MODEL to a local cross-encoder folder or a model name that can be "
+                "downloaded, or unset it"
             ) from None
     return _MODELS[model]

@@ -11,7 +11,10 @@ import pytest
 from rag.embedding import ChunkToEmbed, Embedder
 from rag.errors import RagError
 
-TEXT = "NATO refused a no-fly zone. Zelensky asked for it again and again. The alliance feared a wider war."
+TEXT = (
+    "NATO refused a no-fly zone. Zelensky asked for it again and again. "
+    "The alliance feared a wider war."
+)
 SPANS = [(0, 27), (28, 66), (67, len(TEXT))]
 
 
@@ -26,7 +29,10 @@ def test_onnx_gives_the_torch_vectors(backends):
     assert float(torch_vectors[0] @ onnx_vectors[0]) > 0.9999
     assert np.all(np.sum(torch_sentences[0] * onnx_sentences[0], axis=1) > 0.9999)
     question = "Who asked for a no-fly zone?"
-    assert float(backends["torch"].embed_query(question) @ backends["onnx"].embed_query(question)) > 0.9999
+    assert (
+        float(backends["torch"].embed_query(question) @ backends["onnx"].embed_query(question))
+        > 0.9999
+    )
 
 
 def test_int8_stays_close_to_fp32(backends):
@@ -49,5 +55,7 @@ def test_ask_from_a_cold_process_does_not_import_torch(seed_index):
         "found = a.ask('Who asked NATO to close the airspace?').found; "
         "print(found, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True
+    )
     assert out.stdout.split() == ["True", "False", "False"], out.stderr

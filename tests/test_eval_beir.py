@@ -5,26 +5,50 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import ROOT, run_cli
 
-from conftest import run_cli
 from rag.errors import RagError
 from rag.evaluation import beir, benchmark
 from rag.evaluation.metrics import METRICS, score
 
 # Short abstracts on unrelated subjects; each query is about exactly one of them.
 CORPUS = {
-    "d1": ("Honey bees", "Honey bees communicate the location of flowers to their hive mates with a waggle dance."),
+    "d1": (
+        "Honey bees",
+        "Honey bees communicate the location of flowers to their hive mates with a waggle dance.",
+    ),
     "d2": ("Volcanoes", "Basaltic lava flows from shield volcanoes such as Mauna Loa in Hawaii."),
-    "d3": ("Tides", "Ocean tides are caused mainly by the gravitational pull of the Moon on the Earth's water."),
-    "d4": ("Coffee", "Caffeine in coffee blocks adenosine receptors in the brain, which reduces drowsiness."),
-    "d5": ("Glaciers", "Glaciers carve U-shaped valleys as the moving ice grinds the bedrock beneath it."),
-    "d6": ("Vaccines", "Vaccines train the immune system to recognise a pathogen by exposing it to an antigen."),
-    "d7": ("Chess", "In chess, castling moves the king two squares towards a rook, which jumps over it."),
-    "d8": ("Bread", "Yeast ferments the sugars in dough and releases carbon dioxide, so bread rises."),
+    "d3": (
+        "Tides",
+        "Ocean tides are caused mainly by the gravitational pull of the Moon on the Earth's water.",
+    ),
+    "d4": (
+        "Coffee",
+        "Caffeine in coffee blocks adenosine receptors in the brain, which reduces drowsiness.",
+    ),
+    "d5": (
+        "Glaciers",
+        "Glaciers carve U-shaped valleys as the moving ice grinds the bedrock beneath it.",
+    ),
+    "d6": (
+        "Vaccines",
+        "Vaccines train the immune system to recognise a pathogen by exposing it to an antigen.",
+    ),
+    "d7": (
+        "Chess",
+        "In chess, castling moves the king two squares towards a rook, which jumps over it.",
+    ),
+    "d8": (
+        "Bread",
+        "Yeast ferments the sugars in dough and releases carbon dioxide, so bread rises.",
+    ),
 }
 QUERIES = {
     "q1": "How do bees tell each other where flowers are?",
@@ -38,14 +62,17 @@ QRELS = {"q1": "d1", "q2": "d3", "q3": "d4", "q4": "d6"}
 
 def write_dataset(root: Path, *, gz: bool = False) -> Path:
     lines = "".join(
-        json.dumps({"_id": i, "title": t, "text": x, "metadata": {}}) + "\n" for i, (t, x) in CORPUS.items()
+        json.dumps({"_id": i, "title": t, "text": x, "metadata": {}}) + "\n"
+        for i, (t, x) in CORPUS.items()
     )
     root.mkdir(parents=True)
     if gz:
         (root / "corpus.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
     else:
         (root / "corpus.jsonl").write_text(lines)
-    (root / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in QUERIES.items()))
+    (root / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in QUERIES.items())
+    )
     (root / "qrels").mkdir()
     rows = "".join(f"{q}\t{d}\t1\n" for q, d in QRELS.items())
     (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + rows)
@@ -63,7 +90,14 @@ def test_cli_scores_every_system_and_reuses_a_named_index(dataset: Path, tmp_pat
     first = run_cli("eval", "--beir", str(dataset), "--index", str(index), "--json")
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    assert set(report) >= {*METRICS, "systems", "latency_ms", "index_seconds", "queries", "documents"}
+    assert set(report) >= {
+        *METRICS,
+        "systems",
+        "latency_ms",
+        "index_seconds",
+        "queries",
+        "documents",
+    }
     assert (report["queries"], report["documents"], report["split"]) == (4, 8, "test")
     assert set(report["systems"]) == {"dense", "lexical", "fused"}
     assert {k: report[k] for k in METRICS} == report["systems"]["fused"], "top level = the default"
@@ -108,7 +142,10 @@ def test_refuses_to_build_over_another_index(dataset: Path, seed_index: Path):
     ("args", "message"),
     [
         (["--split", "dev"], "no qrels/dev.tsv in {d}/: choose --split from ['test', 'train']"),
-        (["--index", "{d}/corpus.jsonl"], "{d}/corpus.jsonl is a file, not an index folder: give --index a folder"),
+        (
+            ["--index", "{d}/corpus.jsonl"],
+            "{d}/corpus.jsonl is a file, not an index folder: give --index a folder",
+        ),
     ],
 )
 def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], message: str):
@@ -121,7 +158,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], message: str):
 def test_loader_reads_plain_and_gzipped_corpora(tmp_path: Path):
     for gz in (False, True):
         data = beir.load(write_dataset(tmp_path / f"gz{gz}", gz=gz))
-        assert list(data.documents())[0] == ("d1", *CORPUS["d1"])
+        assert next(data.documents()) == ("d1", *CORPUS["d1"])
         assert data.queries == {q: QUERIES[q] for q in QRELS}, "only judged queries are kept"
         assert data.qrels == {q: {d: 1} for q, d in QRELS.items()}
 
@@ -148,12 +185,12 @@ def test_file_names_round_trip_document_ids(doc_id: str):
 
 
 def test_document_rank_is_its_best_chunk():
-    class Data:  # the two fields `documents` reads
-        documents = [type("D", (), {"source": f"{name}.txt"})() for name in ("a", "b", "c")]
-        chunks = np.array([[0], [0], [1], [2], [1]])
-
-    assert benchmark.documents(Data, [1, 3, 0, 4, 2]) == ["a", "c", "b"]
-    assert benchmark.documents(Data, [1, 3, 0, 4, 2], limit=2) == ["a", "c"]
+    data = SimpleNamespace(  # the two fields `documents` reads: chunk row -> document row
+        documents=[SimpleNamespace(source=f"{name}.txt") for name in ("a", "b", "c")],
+        chunks=np.array([[0], [0], [1], [2], [1]]),
+    )
+    assert benchmark.documents(data, [1, 3, 0, 4, 2]) == ["a", "c", "b"]
+    assert benchmark.documents(data, [1, 3, 0, 4, 2], limit=2) == ["a", "c"]
 
 
 def test_metrics_match_their_definitions():
@@ -172,4 +209,40 @@ def test_metrics_match_their_definitions():
     ranked_late = {"q1": [f"x{i}" for i in range(10)] + ["d1"]}
     assert score({"q1": {"d1": 1}}, ranked_late) == pytest.approx(
         {"ndcg@10": 0, "recall@10": 0, "recall@100": 1, "mrr@10": 0}
+    )
+
+
+def test_tuning_sweeps_fusion_and_bm25_on_train_only(dataset: Path, tmp_path: Path):
+    index = tmp_path / "tune-index"
+    assert (
+        run_cli(
+            "eval", "--beir", str(dataset), "--split", "train", "--index", str(index)
+        ).returncode
+        == 0
+    )
+    tune = [
+        sys.executable,
+        "-m",
+        "rag.evaluation.tuning",
+        "--beir",
+        str(dataset),
+        "--index",
+        str(index),
+    ]
+    result = subprocess.run(tune, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in result.stdout.splitlines()[2:]]
+    assert [r[:2] for r in rows[:3]] == [
+        ["defaults", s] for s in ("dense only", "lexical only", "fused")
+    ]
+    assert len(rows) == 3 + 27 + 2 * 9, (
+        "defaults, the fusion grid, then lexical and fused per BM25 pair"
+    )
+    assert rows[3][0] == "candidates=50 rrf_k=10 lexical_weight=0.75"
+    assert rows[-1][:2] == ["k1=1.5 b=0.9", "fused"]
+    assert all(0 <= float(v) <= 1 for row in rows for v in row[2:])
+    refused = subprocess.run([*tune, "--split", "test"], capture_output=True, text=True, cwd=ROOT)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "tuning: error: tuning on the test split is refused: tune on train, report on test"
     )

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from answer_rules import failures
 from conftest import DATA, read_jsonl, run_cli
+
 from rag.errors import RagError
 from rag.evaluation import questions
 from rag.evaluation.questions import Question, QuestionReport, judge
@@ -18,7 +18,9 @@ SEED_QUESTIONS = DATA / "seed_questions.jsonl"
 
 def test_cli_json_agrees_with_the_test_rules(seed_index: Path):
     """Per question, `passed` is what tests/answer_rules.py decides for the same answer."""
-    result = run_cli("eval", "--questions", str(SEED_QUESTIONS), "--index", str(seed_index), "--json")
+    result = run_cli(
+        "eval", "--questions", str(SEED_QUESTIONS), "--index", str(seed_index), "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     expected = read_jsonl(SEED_QUESTIONS)
@@ -27,8 +29,12 @@ def test_cli_json_agrees_with_the_test_rules(seed_index: Path):
         rules = failures(question, not outcome["abstained"], outcome["answer"], outcome["cited"])
         assert outcome["passed"] == (not rules), (question["id"], outcome, rules)
     answerable = [o for o in report["questions"] if o["answerable"]]
-    assert report["answer_accuracy"] == round(sum(o["answer_ok"] for o in answerable) / len(answerable), 4)
-    assert report["abstention_recall"] == (1.0 if report["questions"][8]["abstained"] else 0.0)  # q09
+    assert report["answer_accuracy"] == round(
+        sum(o["answer_ok"] for o in answerable) / len(answerable), 4
+    )
+    assert report["abstention_recall"] == (
+        1.0 if report["questions"][8]["abstained"] else 0.0
+    )  # q09
 
 
 def test_cli_table(seed_index: Path):
@@ -39,11 +45,20 @@ def test_cli_table(seed_index: Path):
         "id", "question", "answerable", "abstained", "answer", "citation", "pass"
     ]  # fmt: skip
     assert len([line for line in lines if line.startswith("| q")]) == 10
-    assert "| answer accuracy | citation accuracy | abstention precision | abstention recall | passed |" in lines
+    assert (
+        "| answer accuracy | citation accuracy | abstention precision | abstention recall | passed |"
+        in lines
+    )
 
 
 def _question(**fields: object) -> Question:
-    base = {"id": "x", "question": "?", "answerable": True, "expect_all_of_any": [], "sources_any": []}
+    base = {
+        "id": "x",
+        "question": "?",
+        "answerable": True,
+        "expect_all_of_any": [],
+        "sources_any": [],
+    }
     return Question(**{**base, **fields})  # type: ignore[arg-type]
 
 
@@ -77,8 +92,14 @@ def test_judging_and_totals():
         ("", "holds no question"),
         ("{not json\n", "line 1 is not JSON"),
         ('{"id": "a"}\n', 'line 1 has no "question" text'),
-        ('\n{"question": "?", "answerable": "yes"}\n', 'line 2: "answerable" must be true or false'),
-        ('{"question": "?", "expect_all_of_any": ["Bosnia"]}\n', '"expect_all_of_any" a list of lists'),
+        (
+            '\n{"question": "?", "answerable": "yes"}\n',
+            'line 2: "answerable" must be true or false',
+        ),
+        (
+            '{"question": "?", "expect_all_of_any": ["Bosnia"]}\n',
+            '"expect_all_of_any" a list of lists',
+        ),
     ],
 )
 def test_malformed_question_files(tmp_path: Path, content: str, message: str):
@@ -89,10 +110,19 @@ def test_malformed_question_files(tmp_path: Path, content: str, message: str):
 
 
 def test_cli_errors(tmp_path: Path, seed_index: Path):
-    missing = run_cli("eval", "--questions", str(tmp_path / "none.jsonl"), "--index", str(seed_index))
+    missing = run_cli(
+        "eval", "--questions", str(tmp_path / "none.jsonl"), "--index", str(seed_index)
+    )
     assert missing.returncode == 1
-    assert missing.stderr.strip() == f"rag: error: cannot read the question file {tmp_path}/none.jsonl (No such file or directory)"
+    expected = f"cannot read the question file {tmp_path}/none.jsonl (No such file or directory)"
+    assert missing.stderr.strip() == f"rag: error: {expected}"
     split = run_cli("eval", "--questions", str(SEED_QUESTIONS), "--split", "train")
-    assert (split.returncode, split.stderr.strip()) == (1, "rag: error: --split applies to --beir datasets only")
+    assert (split.returncode, split.stderr.strip()) == (
+        1,
+        "rag: error: --split applies to --beir datasets only",
+    )
     neither = run_cli("eval")
-    assert neither.returncode == 2 and "one of the arguments --beir --questions is required" in neither.stderr
+    assert (
+        neither.returncode == 2
+        and "one of the arguments --beir --questions is required" in neither.stderr
+    )

@@ -4,12 +4,13 @@ the fused passages exactly as its own scores say (this tests the plumbing, not t
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
-
 from conftest import SEEDS, run_cli
+
 from rag import retrieval, store
 from rag.config import Settings
 from rag.errors import ModelLoadError
@@ -25,8 +26,12 @@ def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
-    words = sorted({w for p in SEEDS.iterdir() for w in re.findall(r"[a-z]+", p.read_text().lower())})
-    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]))
+    words = sorted(
+        {w for p in SEEDS.iterdir() for w in re.findall(r"[a-z]+", p.read_text().lower())}
+    )
+    (folder / "vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])
+    )
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
     torch.manual_seed(0)
     config = BertConfig(
@@ -44,18 +49,27 @@ def _scores(model: Path, texts: list[str]) -> list[float]:
     return CrossEncoder(str(model), device="cpu").predict([(QUERY, t) for t in texts]).tolist()
 
 
-def test_reranks_the_fused_head_by_cross_encoder_score(seed_index: Path, embedder, cross_encoder: Path):
+def test_reranks_the_fused_head_by_cross_encoder_score(
+    seed_index: Path, embedder, cross_encoder: Path
+):
     _, data = store.load(seed_index)
     vector = embedder.embed_query(QUERY)
     plain = Settings()
     assert plain.rerank_model == "", "reranking is off by default"
     fused, scores = retrieval.ranking(data, QUERY, vector, plain, plain.candidates)
     reranked_settings = dataclasses.replace(plain, rerank_model=str(cross_encoder), rerank_depth=6)
-    reranked, same_scores = retrieval.ranking(data, QUERY, vector, reranked_settings, plain.candidates)
+    reranked, same_scores = retrieval.ranking(
+        data, QUERY, vector, reranked_settings, plain.candidates
+    )
 
     head = fused[:6]
-    texts = [data.documents[int(data.chunks[r, 0])].text[data.chunks[r, 1] : data.chunks[r, 2]] for r in head]
-    by_model = [row for _, row in sorted(zip(_scores(cross_encoder, texts), head), key=lambda p: -p[0])]
+    texts = [
+        data.documents[int(data.chunks[r, 0])].text[data.chunks[r, 1] : data.chunks[r, 2]]
+        for r in head
+    ]
+    by_model = [
+        row for _, row in sorted(zip(_scores(cross_encoder, texts), head), key=lambda p: -p[0])
+    ]
     assert reranked[:6] == by_model, "the head follows the cross-encoder's scores"
     assert reranked[:6] != head, "random weights are bound to disagree with the fused order"
     assert reranked[6:] == fused[6:], "rows past the head keep their fused order"
@@ -89,8 +103,32 @@ def test_rerank_keeps_order_of_ties_and_handles_nothing(cross_encoder: Path):
 def test_a_missing_model_is_a_one_line_error(seed_index: Path, tmp_path: Path):
     with pytest.raises(ModelLoadError, match="cannot load the rerank model"):
         rerank(str(tmp_path / "nowhere"), QUERY, [1], ["text"])
-    result = run_cli("ask", QUERY, "--index", str(seed_index), env={"RAG_RERANK_MODEL": str(tmp_path / "nowhere")})
+    result = run_cli(
+        "ask",
+        QUERY,
+        "--index",
+        str(seed_index),
+        env={"RAG_RERANK_MODEL": str(tmp_path / "nowhere")},
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"rag: error: cannot load the rerank model '{tmp_path}/nowhere'")
-    assert lines[0].endswith("set RAG_RERANK_MODEL to a local cross-encoder folder or a model name that can be downloaded, or unset it")
+    assert len(lines) == 1 and lines[0].startswith(
+        f"rag: error: cannot load the rerank model '{tmp_path}/nowhere'"
+    )
+    assert lines[0].endswith("or a model name that can be downloaded, or unset it")
+
+
+def test_beir_eval_reports_the_reranked_default(cross_encoder: Path, tmp_path: Path):
+    from test_eval_beir import write_dataset
+
+    dataset = write_dataset(tmp_path / "tiny")
+    env = {"RAG_RERANK_MODEL": str(cross_encoder)}
+    table = run_cli("eval", "--beir", str(dataset), "--index", str(tmp_path / "i"), env=env)
+    assert table.returncode == 0, table.stderr
+    assert f"| fused + rerank by {cross_encoder} (default) |" in table.stdout
+    result = run_cli(
+        "eval", "--beir", str(dataset), "--index", str(tmp_path / "i"), "--json", env=env
+    )
+    report = json.loads(result.stdout)
+    assert report["settings"]["rerank_model"] == str(cross_encoder)
+    assert report["ndcg@10"] == report["systems"]["fused"]["ndcg@10"]

@@ -11,7 +11,9 @@ from rag import store
 def _clustered(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((64, 384)).astype(np.float32)
-    vectors = centres[rng.integers(0, 64, n)] + 0.5 * rng.standard_normal((n, 384)).astype(np.float32)
+    vectors = centres[rng.integers(0, 64, n)] + 0.5 * rng.standard_normal((n, 384)).astype(
+        np.float32
+    )
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
@@ -22,7 +24,9 @@ def test_small_collections_get_exact_search():
 def test_large_collections_get_ivf_that_finds_what_exact_search_finds(tmp_path):
     vectors = _clustered(6000)
     index = store.make_vector_index(vectors, exact_limit=5000)
-    assert isinstance(index, faiss.IndexIVFFlat) and index.nprobe >= 16 and index.nlist <= 6000 // 39
+    assert (
+        isinstance(index, faiss.IndexIVFFlat) and index.nprobe >= 16 and index.nlist <= 6000 // 39
+    )
     faiss.write_index(index, str(tmp_path / "v.faiss"))
     loaded = faiss.read_index(str(tmp_path / "v.faiss"), store._mmap_flag(tmp_path / "v.faiss"))
     assert loaded.nprobe == index.nprobe
@@ -45,8 +49,9 @@ def test_int8_sentence_vectors_read_back_close_to_the_originals():
 
 
 def test_a_large_index_answers_like_a_small_one(tmp_path, monkeypatch, seed_index):
-    import rag
     from conftest import SEEDS
+
+    import rag
 
     question = "Who asked NATO to close Ukraine's airspace?"
     expected = rag.load_index(seed_index).ask(question)

@@ -30,16 +30,32 @@ class Figure:
     detail: dict = field(default_factory=dict)
 
 
+def at_most(
+    point: str, name: str, samples: list[float], unit: str, limit: float, **detail: object
+) -> Figure:
+    """A figure for the median of timed `samples` against an upper `limit`."""
+    value = median(samples)
+    detail = {"samples": samples, **detail}
+    return Figure(point, name, round(value, 2), unit, f"<= {limit:g}", value <= limit, detail)
+
+
 def env(**extra: str) -> dict[str, str]:
     """The environment for measured child processes: offline, quiet."""
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **extra}
 
 
-def run(args: list[str], *, extra_env: dict[str, str] | None = None, timeout: int = 3600) -> tuple[float, str]:
+def run(
+    args: list[str], *, extra_env: dict[str, str] | None = None, timeout: int = 3600
+) -> tuple[float, str]:
     """Run a command in a fresh process; its wall time in seconds and its stdout."""
     began = time.perf_counter()
     done = subprocess.run(
-        args, cwd=ROOT, env=env(**(extra_env or {})), capture_output=True, text=True, timeout=timeout
+        args,
+        cwd=ROOT,
+        env=env(**(extra_env or {})),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     seconds = time.perf_counter() - began
     if done.returncode != 0:
@@ -68,7 +84,10 @@ def scifact_docs() -> list[dict]:
 
 def scifact_queries(split: str) -> dict[str, str]:
     """Query id -> text for the queries judged in `split` (train or test)."""
-    judged = {line.split("\t")[0] for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]}
+    judged = {
+        line.split("\t")[0]
+        for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]
+    }
     queries = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines()]
     return {q["_id"]: q["text"] for q in queries if q["_id"] in judged}
 
@@ -86,5 +105,7 @@ def write_folder(folder: Path, count: int = 1500) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     if len(list(folder.glob("*.txt"))) != count:
         for doc in scifact_docs()[:count]:
-            (folder / f"{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}\n", encoding="utf-8")
+            (folder / f"{doc['_id']}.txt").write_text(
+                f"{doc['title']}\n\n{doc['text']}\n", encoding="utf-8"
+            )
     return folder

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import rag
 from rag import retrieval
 
 assistant = rag.load_index(sys.argv[1])
-queries = json.loads(open(sys.argv[2], encoding="utf-8").read())
+queries = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 data, settings = assistant._data, assistant.settings
 depth = min(settings.candidates, data.vectors.ntotal)
 assistant.ask(queries[0])  # first use: lazy imports and caches
@@ -28,11 +29,16 @@ for text in queries:
     t3 = time.perf_counter()
     retrieval.search(data, text, vector, settings, settings.top_k)
     t4 = time.perf_counter()
-    timings.append({
-        "total": total, "embed": t1 - t0, "dense": t2 - t1, "lexical": t3 - t2,
-        "fusion": max(0.0, (t4 - t3) - (t2 - t1) - (t3 - t2)),
-        "found": answer.found,
-    })  # fmt: skip
+    timings.append(
+        {
+            "total": total,
+            "embed": t1 - t0,
+            "dense": t2 - t1,
+            "lexical": t3 - t2,
+            "fusion": max(0.0, (t4 - t3) - (t2 - t1) - (t3 - t2)),
+            "found": answer.found,
+        }
+    )
 for t in timings:
     t["compose"] = max(0.0, t["total"] - t["embed"] - t["dense"] - t["lexical"] - t["fusion"])
 print(json.dumps(timings))

@@ -14,7 +14,11 @@ from pathlib import Path
 
 from .common import Figure, run
 
-PACKAGES = ["llama-index-core", "llama-index-embeddings-huggingface", "llama-index-vector-stores-faiss"]
+PACKAGES = [
+    "llama-index-core",
+    "llama-index-embeddings-huggingface",
+    "llama-index-vector-stores-faiss",
+]
 _SCRIPT = """
 import json, sys, time
 began = time.perf_counter()
@@ -44,26 +48,47 @@ def venv(work: Path) -> Path:
     if not (root / "ready").is_file():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True)
         packages = Path(
-            subprocess.check_output([str(python), "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
+            subprocess.check_output(
+                [str(python), "-c", "import site; print(site.getsitepackages()[0])"], text=True
+            ).strip()
         )
         (packages / "_project_venv.pth").write_text(site.getsitepackages()[0] + "\n")
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *PACKAGES],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         (root / "ready").write_text("\n")
     return python
 
 
-def measure(folder: Path, work: Path, ours_s: float, chunk_tokens: int, overlap: int) -> list[Figure]:
+def measure(
+    folder: Path, work: Path, ours_s: float, chunk_tokens: int, overlap: int
+) -> list[Figure]:
     python = venv(work)
     script = work / "peer_build.py"
     script.write_text(_SCRIPT)
-    wall, out = run([str(python), str(script), str(folder), str(work / "peer-index"),
-                     str(chunk_tokens), str(overlap)])  # fmt: skip
+    wall, out = run(
+        [
+            str(python),
+            str(script),
+            str(folder),
+            str(work / "peer-index"),
+            str(chunk_tokens),
+            str(overlap),
+        ]
+    )
     result = json.loads(out.strip().splitlines()[-1])
     ratio = ours_s / wall
     return [
-        Figure("3", "LlamaIndex VectorStoreIndex + FAISS, same folder (cold process)",
-               round(wall, 1), "s", "", None, {**result, "chunk_tokens": chunk_tokens}),
-        Figure("3", "our build / LlamaIndex build", round(ratio, 3), "x", "<= 0.67",
-               ratio <= 0.67),
-    ]  # fmt: skip
+        Figure(
+            "3",
+            "LlamaIndex VectorStoreIndex + FAISS, same folder (cold process)",
+            round(wall, 1),
+            "s",
+            "",
+            None,
+            {**result, "chunk_tokens": chunk_tokens},
+        ),
+        Figure("3", "our build / LlamaIndex build", round(ratio, 3), "x", "<= 0.67", ratio <= 0.67),
+    ]

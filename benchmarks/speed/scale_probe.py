@@ -6,7 +6,6 @@ fine for timing and sizes, not for recall (that is measured on real embeddings).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -85,27 +84,32 @@ def main(n: int, work: Path) -> dict:
         p.name: round(sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob("*"))) / 2**20, 1)
         for p in generation.iterdir()
     }
-    query_words = [t.split()[:6] for t in texts[:: max(1, n // 200)][:200]]
-    del data, index, lexical, vectors, documents, chunks, texts
+    queries_file = target / "queries.json"
+    queries_file.write_text(json.dumps([" ".join(t.split()[:6]) for t in texts[:: max(1, n // 200)]]))
+    return result
+
+
+def measure(target: Path) -> dict:
+    """In a fresh process: memory after loading the index, and latency of 200 queries."""
     embedder = Embedder()
     embedder.embed_query("warm up")
     before = rss_mb()
     _, loaded = store.load(target)
-    result["rss_after_load_mb"] = rss_mb() - before
+    result = {"rss_after_load_mb": rss_mb() - before}
     settings = Settings()
     latencies = []
-    for words in query_words:
-        text = " ".join(words)
+    for text in json.loads((target / "queries.json").read_text())[:200]:
         t = time.perf_counter()
         retrieval.search(loaded, text, embedder.embed_query(text), settings, settings.top_k)
         latencies.append((time.perf_counter() - t) * 1000)
     result["query_p50_ms"] = float(np.median(latencies))
     result["query_p95_ms"] = float(np.percentile(latencies, 95))
     result["rss_after_queries_mb"] = rss_mb() - before
-    if os.environ.get("RAG_SCALE_KEEP") != "1":
-        shutil.rmtree(target, ignore_errors=True)
     return result
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]), Path(sys.argv[2]))))
+    if sys.argv[1] == "measure":
+        print(json.dumps(measure(Path(sys.argv[2]))))
+    else:
+        print(json.dumps(main(int(sys.argv[1]), Path(sys.argv[2]))))

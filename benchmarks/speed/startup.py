@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .common import PYTHON, ROOT, Figure, env, median, rag, run
+from .common import PYTHON, ROOT, Figure, at_most, env, rag, run
 
 _QUESTION = "What does the immune system do in tumour growth?"
 _PHASES = """
@@ -30,15 +30,10 @@ def measure(folder: Path, index: Path, repeat: int) -> list[Figure]:
     walls = [rag("ask", _QUESTION, "--index", str(index))[0] for _ in range(repeat)]
     _, out = run([PYTHON, "-c", _PHASES, str(index), _QUESTION])
     phases = {k: round(v, 2) if isinstance(v, float) else v for k, v in json.loads(out).items()}
-    figures = [
-        Figure("6", "rag ask, cold process", round(median(walls), 2), "s", "<= 8",
-               median(walls) <= 8, {"walls_s": walls, "phases_s": phases}),
-    ]  # fmt: skip
+    figures = [at_most("6", "rag ask, cold process", walls, "s", 8, phases_s=phases)]
     if (ROOT / "app.py").is_file():
         chat = [_chat_ready(folder, index) for _ in range(repeat)]
-        figures.append(Figure("6", "chat page served after python app.py (index built)",
-                              round(median(chat), 2), "s", "<= 10", median(chat) <= 10,
-                              {"walls_s": chat}))  # fmt: skip
+        figures.append(at_most("6", "chat page served after python app.py", chat, "s", 10))
     return figures
 
 
@@ -50,8 +45,11 @@ def _chat_ready(folder: Path, index: Path) -> float:
     began = time.perf_counter()
     server = subprocess.Popen(
         [PYTHON, "app.py", "--source", str(folder), "--index", str(index), "--port", str(port)],
-        cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while time.perf_counter() - began < 120:
             try:

@@ -34,7 +34,9 @@ class Dataset:
         for name in ("corpus.jsonl", "corpus.jsonl.gz"):
             if (self.directory / name).is_file():
                 return self.directory / name
-        raise RagError(f"no corpus.jsonl or corpus.jsonl.gz in {self.directory}/: is it a BEIR dataset?")
+        raise RagError(
+            f"no corpus.jsonl or corpus.jsonl.gz in {self.directory}/: is it a BEIR dataset?"
+        )
 
     def documents(self) -> Iterator[tuple[str, str, str]]:
         """Every corpus document as (id, title, text), in file order."""
@@ -116,7 +118,9 @@ def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
             try:
                 query, doc, grade = row[0], row[1], int(row[2])
             except (IndexError, ValueError):
-                raise RagError(f"{path} line {number}: expected query-id<TAB>corpus-id<TAB>score") from None
+                raise RagError(
+                    f"{path} line {number}: expected query-id<TAB>corpus-id<TAB>score"
+                ) from None
             qrels.setdefault(query, {})[doc] = grade
     if not qrels:
         raise RagError(f"{path} holds no judgment")

@@ -8,7 +8,6 @@ order of a deeper fusion, so that Recall@100 has 100 documents to look at.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import tempfile
 import time
@@ -76,8 +75,8 @@ def evaluate(
     """
     dataset = beir.load(dataset_dir, split)
     settings = settings or Settings.from_env()
-    with contextlib.ExitStack() as stack:
-        temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rag-eval-")))
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as folder:
+        temporary = Path(folder)
         count = beir.write_corpus(dataset, temporary / "corpus")
         target = Path(index_dir) if index_dir is not None else temporary / "index"
         _check_index_dir(target, temporary / "corpus")
@@ -124,7 +123,9 @@ def rank(
     return Rankings(runs, seconds)
 
 
-def documents(data: store.IndexData, rows: Iterable[int], limit: int = DOCUMENTS_RANKED) -> list[str]:
+def documents(
+    data: store.IndexData, rows: Iterable[int], limit: int = DOCUMENTS_RANKED
+) -> list[str]:
     """The document ids of chunk rows, each at the rank of its first (best) chunk."""
     seen: dict[str, None] = {}
     for row in rows:
@@ -155,7 +156,8 @@ def _check_index_dir(target: Path, corpus: Path) -> None:
     names = {path.name for path in corpus.iterdir()}
     if not set(manifest.get("files", {})) <= names:
         raise RagError(
-            f"{target}/ holds an index of other articles: give --index a new folder for the evaluation"
+            f"{target}/ holds an index of other articles: "
+            "give --index a new folder for the evaluation"
         )
 
 
@@ -166,7 +168,10 @@ def _leftover_of_build(name: str) -> bool:
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:
     values = np.asarray(seconds or [0.0]) * 1000
-    return {"p50": round(float(np.percentile(values, 50)), 1), "p95": round(float(np.percentile(values, 95)), 1)}
+    return {
+        "p50": round(float(np.percentile(values, 50)), 1),
+        "p95": round(float(np.percentile(values, 95)), 1),
+    }
 
 
 def _tuned(settings: Settings) -> dict[str, Any]:

@@ -8,7 +8,9 @@ METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 """The reported metrics, by the names used in tables and JSON."""
 
 
-def score(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Sequence[str]]) -> dict[str, float]:
+def score(
+    qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Sequence[str]]
+) -> dict[str, float]:
     """The mean of each metric over the judged queries (a query missing from `run` scores 0).
 
     Args:

@@ -1,4 +1,4 @@
-"""Answer quality on a question set: one JSON object a line, as in `tests/data/seed_questions.jsonl`.
+"""Answer quality on a question set, one JSON object a line (`tests/data/seed_questions.jsonl`).
 
 Fields: `question`; `answerable` (false: the assistant must say the articles do not answer);
 `expect_all_of_any` (groups of phrases: the answer holds one phrase of every group, case
@@ -94,7 +94,8 @@ def judge(question: Question, found: bool, text: str, sources: list[str]) -> Out
     answer_ok = citation_ok = None
     if question.answerable:
         answer_ok = found and all(
-            any(phrase.lower() in lowered for phrase in group) for group in question.expect_all_of_any
+            any(phrase.lower() in lowered for phrase in group)
+            for group in question.expect_all_of_any
         )
         if question.sources_any:
             citation_ok = bool(set(sources) & set(question.sources_any))
@@ -105,7 +106,7 @@ def judge(question: Question, found: bool, text: str, sources: list[str]) -> Out
 
 
 def evaluate(path: str | os.PathLike[str], index_dir: str | os.PathLike[str]) -> QuestionReport:
-    """Ask every question of the set at `path` of the index in `index_dir`, and judge the answers."""
+    """Ask the index in `index_dir` every question of the set at `path`; judge the answers."""
     from ..pipeline import load_index
 
     questions = load(path)
@@ -141,7 +142,9 @@ def _question(line: str, file: Path, number: int) -> Question:
             f'{where}: "answerable" must be true or false, "expect_all_of_any" a list of lists '
             'of phrases, "sources_any" a list of file names'
         )
-    return Question(str(record.get("id", f"line {number}")), record["question"], answerable, groups, sources)
+    return Question(
+        str(record.get("id", f"line {number}")), record["question"], answerable, groups, sources
+    )
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -9,7 +9,12 @@ from .benchmark import BeirReport
 from .metrics import METRICS
 from .questions import QuestionReport
 
-_LABELS = {"ndcg@10": "nDCG@10", "recall@10": "Recall@10", "recall@100": "Recall@100", "mrr@10": "MRR@10"}
+_LABELS = {
+    "ndcg@10": "nDCG@10",
+    "recall@10": "Recall@10",
+    "recall@100": "Recall@100",
+    "mrr@10": "MRR@10",
+}
 _SYSTEMS = {"dense": "dense only", "lexical": "lexical only (BM25)", "fused": "fused (default)"}
 
 
@@ -31,8 +36,8 @@ def beir_table(report: BeirReport) -> str:
         "",
         *markdown_table(["system", *(_LABELS[k] for k in METRICS)], rows),
         "",
-        f"Indexing: {_indexing(report)}. Query latency (embed + fused search): p50 {report.latency_ms['p50']:.1f} ms, "
-        f"p95 {report.latency_ms['p95']:.1f} ms.",
+        f"Indexing: {_indexing(report)}. Query latency (embed + fused search): "
+        f"p50 {report.latency_ms['p50']:.1f} ms, p95 {report.latency_ms['p95']:.1f} ms.",
     ]
     return "\n".join(lines)
 
@@ -45,13 +50,16 @@ def _indexing(report: BeirReport) -> str:
 
 def questions_json(report: QuestionReport) -> dict[str, Any]:
     """Totals at the top level, and each question's outcome under "questions"."""
-    return {**report.totals, "questions": [{**asdict(o), "passed": o.passed} for o in report.outcomes]}
+    return {
+        **report.totals,
+        "questions": [{**asdict(o), "passed": o.passed} for o in report.outcomes],
+    }
 
 
 def questions_table(report: QuestionReport) -> str:
     """One row per question, then the totals."""
     rows = [
-        [o.id, _clip(o.question, 60), "yes" if o.answerable else "no", "yes" if o.abstained else "no",
+        [o.id, _clip(o.question, 60), _yes(o.answerable), _yes(o.abstained),
          _mark(o.answer_ok), _mark(o.citation_ok), _mark(o.passed)]
         for o in report.outcomes
     ]  # fmt: skip
@@ -61,8 +69,7 @@ def questions_table(report: QuestionReport) -> str:
         *markdown_table(header, rows),
         "",
         *markdown_table(
-            ["answer accuracy", "citation accuracy", "abstention precision", "abstention recall", "passed"],
-            [[_share(value) for value in totals.values()]],
+            [key.replace("_", " ") for key in totals], [[_share(v) for v in totals.values()]]
         ),
     ]
     return "\n".join(lines)
@@ -78,11 +85,19 @@ def markdown_table(
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
 
-    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)]
+    return [
+        line(header),
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+        *(line(r) for r in rows),
+    ]
 
 
 def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def _mark(value: bool | None) -> str:

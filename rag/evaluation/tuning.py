@@ -30,7 +30,9 @@ FUSION = {"candidates": (50, 100, 200), "rrf_k": (10, 30, 60), "lexical_weight":
 BM25 = {"k1": (0.9, 1.2, 1.5), "b": (0.5, 0.75, 0.9)}
 
 
-def sweep(dataset_dir: str | Path, index_dir: str | Path, split: str = "train") -> Iterator[list[str]]:
+def sweep(
+    dataset_dir: str | Path, index_dir: str | Path, split: str = "train"
+) -> Iterator[list[str]]:
     """Table rows: the current defaults, each fusion setting, then each BM25 setting."""
     if split == "test":
         raise RagError("tuning on the test split is refused: tune on train, report on test")
@@ -50,7 +52,9 @@ def sweep(dataset_dir: str | Path, index_dir: str | Path, split: str = "train") 
     yield _row("defaults", "fused", base["fused"])
     for values in itertools.product(*FUSION.values()):
         changes = dict(zip(FUSION, values))
-        yield _row(_describe(changes), "fused", measure(dataclasses.replace(defaults, **changes))["fused"])
+        yield _row(
+            _describe(changes), "fused", measure(dataclasses.replace(defaults, **changes))["fused"]
+        )
     texts = [data.documents[doc].text[start:end] for doc, start, end in data.chunks[:, :3].tolist()]
     for k1, b in itertools.product(*BM25.values()):
         lexical = LexicalIndex.build(texts, k1=k1, b=b)
@@ -62,9 +66,13 @@ def sweep(dataset_dir: str | Path, index_dir: str | Path, split: str = "train") 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the sweep as a Markdown table, a row at a time."""
-    parser = argparse.ArgumentParser(prog="python -m rag.evaluation.tuning", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.evaluation.tuning", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--beir", required=True, metavar="DIR", help="the BEIR dataset")
-    parser.add_argument("--index", required=True, help="its index, built by `rag eval --beir DIR --index DIR`")
+    parser.add_argument(
+        "--index", required=True, help="its index, built by `rag eval --beir DIR --index DIR`"
+    )
     parser.add_argument("--split", default="train", help="qrels split to tune on (default: train)")
     args = parser.parse_args(argv)
     header, widths = ["setting", "system", *METRICS], [44, 12, *(len(m) for m in METRICS)]
