@@ -33,7 +33,9 @@ def rss_mb() -> float:
 
 def collection(n: int, rng: np.random.Generator) -> tuple[list[Document], np.ndarray, list[str]]:
     syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "do", "gi", "be", "fu"]
-    vocab = np.array(["".join(rng.choice(syllables, size=rng.integers(2, 5))) + "n" for _ in range(30000)])
+    vocab = np.array(
+        ["".join(rng.choice(syllables, size=rng.integers(2, 5))) + "n" for _ in range(30000)]
+    )
     weights = 1.0 / np.arange(1, len(vocab) + 1)
     words = rng.choice(len(vocab), size=(n, WORDS_PER_CHUNK), p=weights / weights.sum())
     texts = [" ".join(vocab[row]) + "." for row in words]
@@ -81,11 +83,15 @@ def main(n: int, work: Path) -> dict:
     store.save(target, data, manifest)
     generation = target / json.loads((target / "manifest.json").read_text())["generation"]
     result["disk_mb"] = {
-        p.name: round(sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob("*"))) / 2**20, 1)
+        p.name: round(
+            sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob("*"))) / 2**20, 1
+        )
         for p in generation.iterdir()
     }
     queries_file = target / "queries.json"
-    queries_file.write_text(json.dumps([" ".join(t.split()[:6]) for t in texts[:: max(1, n // 200)]]))
+    queries_file.write_text(
+        json.dumps([" ".join(t.split()[:6]) for t in texts[:: max(1, n // 200)]])
+    )
     return result
 
 
