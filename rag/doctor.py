@@ -61,9 +61,14 @@ def _model(settings: Settings) -> str:
 
 
 def _index(settings: Settings) -> str:
-    from . import store
+    from . import checksums, store
+    from .errors import IndexCorruptError
 
     manifest, data = store.load(Path(settings.index_dir))
+    generation = Path(settings.index_dir) / manifest["generation"]
+    problem = checksums.damaged(generation, manifest.get("checksums", {}), full=True)
+    if problem:
+        raise IndexCorruptError(settings.index_dir, problem)
     return (
         f"{settings.index_dir}/: {len(data.documents)} articles, {len(data.chunks)} chunks, "
         f"built {manifest.get('built_at', '?')}"

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import checksums
 from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from .lexical import LexicalIndex
 from .types import Document
@@ -160,6 +161,9 @@ def _load_generation(path: Path, manifest: dict[str, Any]) -> IndexData:
         size = (path / name).stat().st_size
         if name in expected and size != expected[name]:
             raise IndexCorruptError(str(path.parent), f"{name} is {size} bytes, not {expected[name]}")
+    problem = checksums.damaged(path, manifest["checksums"]) if "checksums" in manifest else ""
+    if problem:
+        raise IndexCorruptError(str(path.parent), problem)
     try:
         with open(path / "documents.jsonl", encoding="utf-8") as lines:
             documents = [_document(json.loads(line)) for line in lines]
@@ -230,6 +234,7 @@ def save(index_dir: Path, data: IndexData, manifest: dict[str, Any]) -> None:
         "format": FORMAT_VERSION,
         "generation": generation,
         "file_sizes": {name: (path / name).stat().st_size for name in _FILES},
+        "checksums": checksums.fingerprints(path),
     }
     write_manifest(index_dir, manifest)
     # The previous generation stays one more build, for readers that opened it just now.
@@ -242,13 +247,14 @@ def write_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
 
 
 def files_intact(index_dir: Path, manifest: dict[str, Any]) -> bool:
-    """A cheap check (sizes only) that the committed generation's files are all there."""
+    """Whether the committed generation's files are all there, as they were written."""
     path = index_dir / str(manifest.get("generation"))
     expected = manifest.get("file_sizes", {})
     try:
-        return all((path / name).stat().st_size == expected.get(name) for name in _FILES)
+        sizes_ok = all((path / name).stat().st_size == expected.get(name) for name in _FILES)
     except OSError:
         return False
+    return sizes_ok and not checksums.damaged(path, manifest.get("checksums", {}))
 
 
 def remove_stale_generations(index_dir: Path, keep: set[str]) -> None:

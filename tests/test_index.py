@@ -237,3 +237,39 @@ def test_duplicate_articles_collapse_into_one_passage(folder, tmp_path):
                 shared = min(a.chunk.end, b.chunk.end) - max(a.chunk.start, b.chunk.start)
                 assert shared <= 0.5 * min(len(a.chunk.text), len(b.chunk.text))
     assert np.all(np.diff([p.score for p in passages]) <= 0), "best first"
+
+
+def test_every_flipped_byte_is_caught_before_reading(seed_index, tmp_path):
+    """Damage that keeps a file's size is found by its checksum: a clear error, no crash."""
+    manifest = json.loads((seed_index / "manifest.json").read_text())
+    generation = seed_index / manifest["generation"]
+    files = sorted(p.relative_to(generation) for p in generation.rglob("*") if p.is_file())
+    assert len(files) >= 6
+    for relative in files:
+        copy = tmp_path / str(relative).replace("/", "_")
+        shutil.copytree(seed_index, copy)
+        target = copy / manifest["generation"] / relative
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        target.write_bytes(bytes(data))
+        with pytest.raises(IndexCorruptError, match=f"{relative.name} has changed.*rag build --rebuild"):
+            rag.load_index(copy)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", "Who asked?", "--index", str(copy)],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 1 and "is damaged" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_build_repairs_an_index_damaged_in_place(folder, tmp_path, embedder):
+    index = tmp_path / "index"
+    counter = CountingEmbedder(embedder)
+    build(folder, index, counter)
+    generation = index / json.loads((index / "manifest.json").read_text())["generation"]
+    target = generation / "sentence_vectors.npy"
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF
+    target.write_bytes(bytes(data))
+    report = build(folder, index, counter)
+    assert not report.up_to_date and report.embedded_chunks > 0, "everything embedded again"
+    assert rag.load_index(index).ask("Where has NATO closed an airspace before?").found
