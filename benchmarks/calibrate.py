@@ -19,6 +19,7 @@ import itertools
 import json
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 import rag
 from rag import answering, retrieval
 from rag.answering import Candidate, Weights
+from rag.store import IndexData
 
 HELDOUT_SETS = sorted((Path(__file__).parent / "data").glob("heldout*"))
 GRID = {
@@ -54,7 +56,7 @@ def main() -> None:
             _report(name, weights, set_cases)
 
 
-def _cases(folder: Path) -> list:
+def _cases(folder: Path) -> list[Case]:
     """The questions of one held-out set, with their features on an index of its articles."""
     questions = [json.loads(line) for line in open(folder / "questions.jsonl", encoding="utf-8")]
     with tempfile.TemporaryDirectory() as index_dir:
@@ -63,32 +65,76 @@ def _cases(folder: Path) -> list:
         return [_features(assistant, q) for q in questions]
 
 
-def _fit_ranking(cases: list, folds: range | None = None) -> Weights:
+@dataclass(frozen=True)
+class Case:
+    """A question, its candidate sentences (features only, scored under the shipped weights),
+    and what it takes to judge the sentences an answer would hold."""
+
+    question: dict
+    ranked: list[Candidate]
+    data: IndexData
+
+    def chosen(self, weights: Weights) -> list[Candidate]:
+        """The sentences the answer would hold under `weights`, ignoring abstention."""
+        rescored = sorted((c.scored(weights) for c in self.ranked), key=lambda c: (-c.score, c.passage, c.row))
+        return answering.select(self.data, rescored)
+
+    def correct(self, weights: Weights) -> bool:
+        """Whether those sentences hold the expected phrases and cite an expected source."""
+        chosen = self.chosen(weights)
+        text = " ".join(answering._sentence_text(self.data, c.row) for c in chosen).lower()  # noqa: SLF001
+        sources = {self.data.documents[int(self.data.sentences[c.row][0])].source for c in chosen}
+        groups = self.question["expect_all_of_any"]
+        phrases_ok = all(any(p.lower() in text for p in group) for group in groups)
+        return phrases_ok and (not self.question["sources_any"] or bool(sources & set(self.question["sources_any"])))
+
+    def found(self, weights: Weights) -> bool:
+        return bool(self.ranked) and answering.support(self.ranked, weights) >= weights.abstain_below
+
+
+def _features(assistant: rag.Assistant, question: dict) -> Case:
+    data = assistant._data  # noqa: SLF001 - a calibration tool reads the internals on purpose
+    vector = assistant._embed(question["question"])  # noqa: SLF001
+    hits = retrieval.search(data, question["question"], vector, assistant.settings, assistant.settings.top_k)
+    return Case(question, answering.candidates(data, hits, question["question"], vector), data)
+
+
+def _grid() -> list[Weights]:
+    keys = list(GRID)
+    return [Weights(**dict(zip(keys, values))) for values in itertools.product(*GRID.values())]
+
+
+def _answer_accuracy(weights: Weights, cases: list[Case]) -> float:
+    answerable = [case for case in cases if case.question["answerable"]]
+    return sum(case.correct(weights) for case in answerable) / len(answerable)
+
+
+def _fit_ranking(cases: list[Case], folds: list[int] | None = None) -> Weights:
     """The grid point whose chosen sentences answer the most answerable questions."""
-    answerable = [c for i, c in enumerate(cases) if c[0]["answerable"] and (folds is None or i % 5 in folds)]
-    return max(_grid(), key=lambda w: _answer_accuracy(w, answerable))
+    used = [c for i, c in enumerate(cases) if folds is None or i % 5 in folds]
+    return max(_grid(), key=lambda w: _answer_accuracy(w, used))
 
 
-def _cross_validated(cases: list) -> float:
+def _cross_validated(cases: list[Case]) -> float:
     """Accuracy of the sentence choice on each fifth of the questions, fitted on the rest."""
     correct = total = 0
     for fold in range(5):
         weights = _fit_ranking(cases, folds=[f for f in range(5) if f != fold])
-        held = [c for i, c in enumerate(cases) if c[0]["answerable"] and i % 5 == fold]
-        correct += _answer_accuracy(weights, held) * len(held)
+        held = [c for i, c in enumerate(cases) if c.question["answerable"] and i % 5 == fold]
+        correct += sum(case.correct(weights) for case in held)
         total += len(held)
     return correct / total
 
 
-def _fit_abstention(weights: Weights, cases: list) -> Weights:
+def _fit_abstention(weights: Weights, cases: list[Case]) -> Weights:
     """Logistic regression of answerable against off-topic questions on the support features.
 
     On-topic unanswerable questions are left out of the fit: their retrieved sentences
     are as close to the question as real answers are, which no similarity can tell apart.
     """
-    rows = [(_support_features(r), q["answerable"]) for q, r, _, _ in cases if q.get("negative") != "on-topic"]
-    x = np.array([f for f, _ in rows])
-    y = np.array([float(a) for _, a in rows])
+    used = [c for c in cases if c.question.get("negative") != "on-topic" and c.ranked]
+    x = np.array([_support_features(c.ranked) for c in used])
+    y = np.array([float(c.question["answerable"]) for c in used])
     balance = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
     w, b = np.zeros(x.shape[1]), 0.0
     for _ in range(20000):
@@ -113,49 +159,13 @@ def _support_features(ranked: list[Candidate]) -> list[float]:
     ]
 
 
-def _features(assistant: rag.Assistant, question: dict) -> tuple[dict, list[Candidate], list[str], list[str]]:
-    """A question with its scored candidate sentences, their texts and their sources."""
-    data = assistant._data  # noqa: SLF001 - a calibration tool reads the internals on purpose
-    vector = assistant._embed(question["question"])  # noqa: SLF001
-    hits = retrieval.search(data, question["question"], vector, assistant.settings, assistant.settings.top_k)
-    ranked = answering.candidates(data, hits, question["question"], vector)
-    texts = {c.row: answering._sentence_text(data, c.row) for c in ranked}  # noqa: SLF001
-    sources = {c.row: data.documents[int(data.sentences[c.row][0])].source for c in ranked}
-    return question, ranked, texts, sources  # type: ignore[return-value]
-
-
-def _grid() -> list[Weights]:
-    keys = list(GRID)
-    return [Weights(**dict(zip(keys, values))) for values in itertools.product(*GRID.values())]
-
-
-def _choose(weights: Weights, ranked: list[Candidate], texts: dict[int, str]) -> list[Candidate]:
-    """Like answering.choose, without the threshold and with text equality for redundancy."""
-    rescored = sorted((c.scored(weights) for c in ranked), key=lambda c: -c.score)
-    return rescored[: answering.MAX_SENTENCES]
-
-
-def _correct(question: dict, chosen: list[Candidate], texts: dict, sources: dict) -> bool:
-    answer = " ".join(texts[c.row] for c in chosen).lower()
-    phrases_ok = all(any(p.lower() in answer for p in group) for group in question["expect_all_of_any"])
-    cited_ok = not question["sources_any"] or any(sources[c.row] in question["sources_any"] for c in chosen)
-    return phrases_ok and cited_ok
-
-
-def _answer_accuracy(weights: Weights, cases: list) -> float:
-    answerable = [case for case in cases if case[0]["answerable"]]
-    hits = sum(_correct(q, _choose(weights, r, t), t, s) for q, r, t, s in answerable)
-    return hits / len(answerable)
-
-
-def _report(label: str, weights: Weights, cases: list) -> None:
+def _report(label: str, weights: Weights, cases: list[Case]) -> None:
     groups: dict[str, list[bool]] = {"answered correctly": [], "off-topic abstained": [], "on-topic abstained": []}
-    for question, ranked, texts, sources in cases:
-        found = bool(ranked) and answering.support(ranked, weights) >= weights.abstain_below
-        if question["answerable"]:
-            groups["answered correctly"].append(found and _correct(question, _choose(weights, ranked, texts), texts, sources))
+    for case in cases:
+        if case.question["answerable"]:
+            groups["answered correctly"].append(case.found(weights) and case.correct(weights))
         else:
-            groups[f"{question['negative']} abstained"].append(not found)
+            groups[f"{case.question['negative']} abstained"].append(not case.found(weights))
     print(f"  {label}: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in groups.items()))
 
 

@@ -163,6 +163,11 @@ def choose(data: IndexData, ranked: list[Candidate], weights: Weights = WEIGHTS)
     """The sentences that make the answer, best first; empty when nothing answers."""
     if not ranked or support(ranked, weights) < weights.abstain_below:
         return []
+    return select(data, ranked)
+
+
+def select(data: IndexData, ranked: list[Candidate]) -> list[Candidate]:
+    """The best MAX_SENTENCES sentences of `ranked` that do not repeat one another."""
     chosen: list[Candidate] = []
     for candidate in ranked:
         if len(chosen) == MAX_SENTENCES:
