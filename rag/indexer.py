@@ -52,9 +52,12 @@ def build_index(
     *,
     rebuild: bool = False,
     progress: ProgressFactory | None = None,
-    embedder: Embedder | None = None,
+    embedder: Embedder | Callable[[], Embedder] | None = None,
 ) -> BuildReport:
     """Bring the index in `settings.index_dir` up to date with `settings.source_dir`.
+
+    `embedder` (or the function that makes it, called only if something needs embedding)
+    defaults to the settings' model.
 
     Raises:
         RagError: the source folder is missing or holds no readable article, the index was
@@ -96,7 +99,9 @@ def build_index(
 
 def _reusable(old: dict[str, Any], index_dir: Path, settings: Settings) -> bool:
     """Whether the old index's chunks and files can be kept for articles that did not change."""
-    same_chunks = old.get("chunker") == settings.chunker_settings() and old.get("analyzer") == ANALYZER
+    same_chunks = (
+        old.get("chunker") == settings.chunker_settings() and old.get("analyzer") == ANALYZER
+    )
     return same_chunks and store.files_intact(index_dir, old)
 
 
@@ -153,7 +158,7 @@ def _assemble(
     plan: Plan,
     settings: Settings,
     progress: ProgressFactory | None,
-    embedder: Embedder | None,
+    embedder: Embedder | Callable[[], Embedder] | None,
 ) -> tuple[store.IndexData, int]:
     """The new index contents: kept articles copied from the old index, fresh ones embedded."""
     parts: dict[str, _DocumentPart] = {}
@@ -162,11 +167,14 @@ def _assemble(
         parts.update(_kept_parts(previous, set(plan.kept)))
     embedded = 0
     if plan.fresh:
-        embedder = embedder or Embedder(settings.embed_model, settings.batch_size)
+        if not isinstance(embedder, Embedder):
+            embedder = (
+                embedder() if embedder else Embedder(settings.embed_model, settings.batch_size)
+            )
         fresh = _embed(plan.fresh, embedder, settings, progress)
         parts.update(fresh)
         embedded = sum(len(part.chunks) for part in fresh.values())
-    dim = embedder.dim if embedder else int(old["dim"])  # type: ignore[index]
+    dim = embedder.dim if isinstance(embedder, Embedder) else int(old["dim"])  # type: ignore[index]
     return _combine([parts[source] for source in sorted(parts)], dim), embedded
 
 
@@ -228,7 +236,9 @@ def _embed(
     parts, row = {}, 0
     for (doc, cut), doc_jobs in zip(chunked, jobs):
         stop = row + len(doc_jobs)
-        parts[doc.source] = _part(doc, cut, vectors[row:stop], sentence_parts[row:stop], embedder.dim)
+        parts[doc.source] = _part(
+            doc, cut, vectors[row:stop], sentence_parts[row:stop], embedder.dim
+        )
         row = stop
     return parts
 
@@ -296,7 +306,11 @@ def _manifest(
     for doc in data.documents:
         if doc.source in fresh:
             file = fresh[doc.source]
-            files[doc.source] = {"hash": doc.content_hash, "size": file.size, "mtime_ns": file.mtime_ns}
+            files[doc.source] = {
+                "hash": doc.content_hash,
+                "size": file.size,
+                "mtime_ns": file.mtime_ns,
+            }
         else:
             files[doc.source] = plan.kept[doc.source]
     return {

@@ -115,10 +115,14 @@ class Assistant:
     def search(self, query: str, top_k: int | None = None) -> list[Passage]:
         """The best distinct passages for `query`, best first."""
         text = _checked(query)
-        hits = retrieval.search(self._data, text, self._embed(text), self.settings, top_k or self.settings.top_k)
+        hits = retrieval.search(
+            self._data, text, self._embed(text), self.settings, top_k or self.settings.top_k
+        )
         return self._passages(hits)
 
-    def ask(self, question: str, history: History | None = None, *, top_k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: History | None = None, *, top_k: int | None = None
+    ) -> Answer:
         """Answer from the articles, citing each sentence; say so when they hold no answer.
 
         Args:
@@ -140,7 +144,9 @@ class Assistant:
         self, text: str, query: str, top_k: int | None
     ) -> tuple[list[retrieval.Hit], np.ndarray]:
         vector = self._embed(query)
-        hits = retrieval.search(self._data, query, vector, self.settings, top_k or self.settings.top_k)
+        hits = retrieval.search(
+            self._data, query, vector, self.settings, top_k or self.settings.top_k
+        )
         if query != text:  # a follow-up: the context finds the passages, the question the sentences
             vector = _normalized(vector + self._embed(text))
         return hits, vector
@@ -254,7 +260,9 @@ def _embedder(model: str, settings: Settings) -> Embedder:
         return _EMBEDDERS[model]
 
 
-def answer(question: str, *, index_dir: str | os.PathLike[str] = "index", top_k: int | None = None) -> Answer:
+def answer(
+    question: str, *, index_dir: str | os.PathLike[str] = "index", top_k: int | None = None
+) -> Answer:
     """Answer `question` from the index in `index_dir`, loading it on first use and again
     whenever a newer build has been committed."""
     key = Path(index_dir).resolve()
@@ -312,5 +320,6 @@ def build_index(
         source_dir=str(source_dir), index_dir=str(index_dir), embed_model=model,
         max_file_mb=max_file_mb,
     )  # fmt: skip
-    embedder = _EMBEDDERS.get(settings.embed_model)
+    # The model, if anything needs embedding, is the one later questions will use.
+    embedder = functools.partial(_embedder, settings.embed_model, settings)
     return indexer.build_index(settings, rebuild=rebuild, progress=progress, embedder=embedder)

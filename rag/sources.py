@@ -35,7 +35,9 @@ def scan(source_dir: Path) -> tuple[list[SourceFile], list[SkippedFile]]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in [d for d in dirnames if (here / d).is_symlink()]:
             dirnames.remove(name)
-            skipped.append(SkippedFile(_relative(here / name, root), "symlinked folder, not followed"))
+            skipped.append(
+                SkippedFile(_relative(here / name, root), "symlinked folder, not followed")
+            )
         for name in sorted(filenames):
             if name.startswith("."):
                 continue

@@ -160,7 +160,9 @@ def _load_generation(path: Path, manifest: dict[str, Any]) -> IndexData:
     for name in _FILES:
         size = (path / name).stat().st_size
         if name in expected and size != expected[name]:
-            raise IndexCorruptError(str(path.parent), f"{name} is {size} bytes, not {expected[name]}")
+            raise IndexCorruptError(
+                str(path.parent), f"{name} is {size} bytes, not {expected[name]}"
+            )
     problem = checksums.damaged(path, manifest["checksums"]) if "checksums" in manifest else ""
     if problem:
         raise IndexCorruptError(str(path.parent), problem)

@@ -21,10 +21,14 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m rag ARGS` in a fresh process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "rag", *args],
@@ -39,8 +43,8 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the session."""
-    from rag.pipeline import _embedder
     from rag.config import Settings
+    from rag.pipeline import _embedder
 
     return _embedder(Settings().embed_model, Settings())
 

@@ -41,10 +41,14 @@ def make_pdf(pages: list[str], title: str | None = None) -> bytes:
 def _text_stream(text: str) -> bytes:
     if not text:
         return b""
-    lines = [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, 90) or [""])]
+    lines = [
+        line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, 90) or [""])
+    ]
     body = b" T* ".join(b"(" + _escape(line) + b") Tj" for line in lines)
     return b"BT /F1 10 Tf 14 TL 50 750 Td " + body + b" ET"
 
 
 def _escape(text: str) -> bytes:
-    return text.encode("latin-1").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    return (
+        text.encode("latin-1").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    )

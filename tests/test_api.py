@@ -12,7 +12,8 @@ from rag.errors import QuestionError
 
 
 def test_import_is_light():
-    script = "import sys, rag; print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'gradio') if m in sys.modules))"
+    heavy = ("torch", "faiss", "sentence_transformers", "gradio")
+    script = f"import sys, rag; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -29,7 +30,11 @@ def test_answer_function_and_types(seed_index):
 
 def test_loaded_index_exposes_its_chunks(assistant):
     chunks = assistant.chunks
-    assert len(chunks) >= 4 and chunks[-1] == chunks[len(chunks) - 1] and chunks[:2] == [chunks[0], chunks[1]]
+    assert (
+        len(chunks) >= 4
+        and chunks[-1] == chunks[len(chunks) - 1]
+        and chunks[:2] == [chunks[0], chunks[1]]
+    )
     for chunk in chunks:
         assert chunk.id.startswith(chunk.source + "#")
         assert assistant.document(chunk.source).text[chunk.start : chunk.end] == chunk.text
@@ -38,11 +43,16 @@ def test_loaded_index_exposes_its_chunks(assistant):
 
 def test_follow_up_question_uses_the_conversation(assistant):
     history = [
-        {"role": "user", "content": "Why did Stoltenberg refuse Zelenskyy's request to close the airspace?"},
+        {
+            "role": "user",
+            "content": "Why did Stoltenberg refuse Zelenskyy's request to close the airspace?",
+        },
         {"role": "assistant", "content": "Because it would mean war with Russia [1]."},
     ]
     answer = assistant.ask("And what did Biden say?", history)
-    assert "Stoltenberg" in answer.search_query and answer.search_query.endswith("And what did Biden say?")
+    assert "Stoltenberg" in answer.search_query and answer.search_query.endswith(
+        "And what did Biden say?"
+    )
     assert answer.found and "Biden" in answer.text
     standalone = assistant.ask("Where has NATO closed an airspace before?", history)
     assert standalone.search_query == "Where has NATO closed an airspace before?"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import SEEDS
+
 from rag.chunking import Budget, chunk_text, tiktoken_counter
 from rag.sentences import split_sentences
 
@@ -19,7 +20,10 @@ def long_article() -> str:
 
 
 def test_sentences_keep_exact_offsets_and_known_boundaries():
-    text = 'Mr. Smith met Dr. J. Doe in the U.S. in 2022. He said: "Yes." Then he left!\n\nNew paragraph'
+    text = (
+        'Mr. Smith met Dr. J. Doe in the U.S. in 2022. He said: "Yes." Then he left!'
+        "\n\nNew paragraph"
+    )
     spans = split_sentences(text)
     sentences = [text[a:b] for a, b in spans]
     assert sentences == [
@@ -77,5 +81,9 @@ def test_no_chunk_is_truncated_by_the_embedding_model(embedder):
     limit = embedder.model.max_seq_length
     texts = [text[slice(*chunked.chunk_span(n))] for n in range(len(chunked.chunks))]
     lengths = [len(ids) for ids in embedder.tokenizer(texts)["input_ids"]]  # with special tokens
-    assert max(lengths) <= limit, f"a chunk has {max(lengths)} model tokens, the model keeps {limit}"
-    assert max(lengths) > limit * 0.8, "the model budget, not the tiktoken one, was the binding limit"
+    assert max(lengths) <= limit, (
+        f"a chunk has {max(lengths)} model tokens, the model keeps {limit}"
+    )
+    assert max(lengths) > limit * 0.8, (
+        "the model budget, not the tiktoken one, was the binding limit"
+    )

@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-
 from conftest import SEEDS, run_cli
 
 
@@ -45,7 +44,9 @@ def test_ask_json_and_related_passages_when_not_found(built):
     result = run_cli("ask", "What is the boiling point of ethanol?", "--json", cwd=root)
     payload = json.loads(result.stdout)
     assert payload["found"] is False and payload["citations"] == []
-    assert payload["related"] and {"source", "text", "start", "end", "score"} <= set(payload["related"][0])
+    assert payload["related"] and {"source", "text", "start", "end", "score"} <= set(
+        payload["related"][0]
+    )
     human = run_cli("ask", "What is the boiling point of ethanol?", cwd=root)
     assert "do not answer" in human.stdout and "Related passages:" in human.stdout
 
@@ -53,13 +54,22 @@ def test_ask_json_and_related_passages_when_not_found(built):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["ask", "Who asked?", "--index", "no-such-index"], "no index in no-such-index/: run `rag build`"),
+        (
+            ["ask", "Who asked?", "--index", "no-such-index"],
+            "no index in no-such-index/: run `rag build`",
+        ),
         (["ask", "   "], "the question is empty"),
         (["ask", "?!?"], "no words to search for"),
         (["ask", "Who?", "--top-k", "0"], "--top-k must be at least 1"),
         (["build", "--source", "no-such-folder"], "no source folder no-such-folder/"),
-        (["build", "--source", "empty-folder", "--index", "other"], "no article to index in empty-folder/"),
-        (["build", "--model", "/no/such/model", "--index", "fresh"], "cannot load the embedding model '/no/such/model'"),
+        (
+            ["build", "--source", "empty-folder", "--index", "other"],
+            "no article to index in empty-folder/",
+        ),
+        (
+            ["build", "--model", "/no/such/model", "--index", "fresh"],
+            "cannot load the embedding model '/no/such/model'",
+        ),
         (["build", "--model", "another-model"], "rag build --rebuild"),
     ],
 )

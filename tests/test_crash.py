@@ -11,8 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import rag
 from conftest import ROOT, SEEDS
+
+import rag
 
 KILLS = 20
 QUESTION = "Where has NATO closed an airspace before?"
@@ -20,11 +21,24 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 def _build_command(folder: Path, index: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "rag", "build", "-q", "--source", str(folder), "--index", str(index), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "rag",
+        "build",
+        "-q",
+        "--source",
+        str(folder),
+        "--index",
+        str(index),
+        *extra,
+    ]
 
 
 def _article(n: int) -> str:
-    return f"Report {n}. " + " ".join(f"Harbour crane {n}-{i} lifted {i * 7} containers on day {i}." for i in range(60))
+    return f"Report {n}. " + " ".join(
+        f"Harbour crane {n}-{i} lifted {i * 7} containers on day {i}." for i in range(60)
+    )
 
 
 def test_random_kills_leave_a_loadable_correct_index(tmp_path):
@@ -61,4 +75,6 @@ def test_random_kills_leave_a_loadable_correct_index(tmp_path):
     assert list(rag.load_index(index).chunks) == list(rag.load_index(fresh).chunks)
     assert outcomes["before_commit"] >= 3, f"the kills should mostly land mid-build: {outcomes}"
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "crash.json").write_text(json.dumps({"kills": KILLS, "survived": KILLS, **outcomes}))
+    (ARTIFACTS / "crash.json").write_text(
+        json.dumps({"kills": KILLS, "survived": KILLS, **outcomes})
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 
-import rag
 from conftest import SEEDS, run_cli
+
+import rag
 
 
 def test_doctor_passes_on_a_current_index(tmp_path):
@@ -26,7 +27,9 @@ def test_doctor_lists_new_changed_and_deleted_files(tmp_path):
     (folder / "extra.txt").write_text("Extra article about harbour cranes.", encoding="utf-8")
     rag.build_index(folder, tmp_path / "index")
     (folder / "new.txt").write_text("A new article about lighthouses.", encoding="utf-8")
-    (folder / "extra.txt").write_text("Extra article about harbour cranes, revised.", encoding="utf-8")
+    (folder / "extra.txt").write_text(
+        "Extra article about harbour cranes, revised.", encoding="utf-8"
+    )
     (folder / "000_866b00fbbd318d60.txt").unlink()
     result = run_cli("doctor", "--source", str(folder), "--index", str(tmp_path / "index"))
     assert result.returncode == 1

@@ -173,7 +173,7 @@ def test_loader_rejects_malformed_files(tmp_path: Path):
         beir.load(root)
     (root / "corpus.jsonl").unlink()
     (root / "qrels" / "test.tsv").write_text("q1\td1\t1\n")
-    with pytest.raises(RagError, match="no corpus.jsonl or corpus.jsonl.gz"):
+    with pytest.raises(RagError, match=r"no corpus\.jsonl or corpus\.jsonl\.gz"):
         beir.load(root)
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, SEEDS
 
 import rag
-from conftest import ROOT, SEEDS
 from rag import indexer
 from rag.config import Settings
 from rag.embedding import Embedder
@@ -55,7 +55,9 @@ def test_incremental_build_embeds_only_what_changed(folder, tmp_path, embedder):
     index = tmp_path / "index"
     counter = CountingEmbedder(embedder)
     first = build(folder, index, counter)
-    assert (first.added, first.documents) == (2, 2) and first.embedded_chunks == len(counter.embedded)
+    assert (first.added, first.documents) == (2, 2) and first.embedded_chunks == len(
+        counter.embedded
+    )
 
     counter.embedded.clear()
     unchanged = build(folder, index, counter)
@@ -66,13 +68,17 @@ def test_incremental_build_embeds_only_what_changed(folder, tmp_path, embedder):
     assert (added.added, added.unchanged, added.documents) == (1, 2, 3)
     assert counter.embedded and all(text in EXTRA for text in counter.embedded), "only the new file"
     assistant = rag.load_index(index)
-    assert "tram.txt" in {c.source for c in assistant.ask("When was the Lisbon tram electrified?").citations}
+    assert "tram.txt" in {
+        c.source for c in assistant.ask("When was the Lisbon tram electrified?").citations
+    }
 
     counter.embedded.clear()
     (folder / "tram.txt").write_text(EXTRA.replace("1914", "1901"), encoding="utf-8")
     changed = build(folder, index, counter)
     assert (changed.changed, changed.unchanged) == (1, 2)
-    assert counter.embedded and all("Remodelado" in t or "tram" in t.lower() for t in counter.embedded)
+    assert counter.embedded and all(
+        "Remodelado" in t or "tram" in t.lower() for t in counter.embedded
+    )
     answer = rag.load_index(index).ask("When was the Lisbon tram electrified?")
     assert "1901" in answer.text and "1914" not in answer.text
 
@@ -100,7 +106,10 @@ def test_rebuilt_index_is_identical_and_chunk_ids_are_stable(folder, tmp_path, e
     build(folder, tmp_path / "b", counter, rebuild=True)
     a, b = rag.load_index(tmp_path / "a"), rag.load_index(tmp_path / "b")
     assert list(a.chunks) == list(b.chunks)
-    assert [c.id for c in a.chunks][:2] == ["000_866b00fbbd318d60.txt#0", "000_866b00fbbd318d60.txt#1"]
+    assert [c.id for c in a.chunks][:2] == [
+        "000_866b00fbbd318d60.txt#0",
+        "000_866b00fbbd318d60.txt#1",
+    ]
     for chunk in a.chunks:
         assert a.document(chunk.source).text[chunk.start : chunk.end] == chunk.text
 
@@ -112,7 +121,9 @@ def test_no_change_rebuild_does_not_load_the_model(folder, tmp_path):
         "import sys, rag; r = rag.build_index(sys.argv[1], sys.argv[2]); "
         "print(r.up_to_date, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", script, str(folder), str(index)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(folder), str(index)], capture_output=True, text=True
+    )
     assert out.stdout.split() == ["True", "False", "False"], out.stderr
 
 
@@ -163,11 +174,14 @@ def test_killed_build_leaves_the_previous_index_answering(folder, tmp_path):
     question = "Why did NATO refuse to impose a no-fly zone over Ukraine?"
     before = rag.load_index(index).ask(question)
     for n in range(12):  # more chunks, so that the kill can land mid-embedding
-        (folder / f"copy{n}.txt").write_text(EXTRA.replace("Lisbon", f"Porto {n}") * 20, encoding="utf-8")
+        (folder / f"copy{n}.txt").write_text(
+            EXTRA.replace("Lisbon", f"Porto {n}") * 20, encoding="utf-8"
+        )
     killed_after_commit = 0
     for delay in (0.5, 2.0, 4.0, 6.0, 8.0):
         process = subprocess.Popen(
-            [sys.executable, "-m", "rag", "build", "--rebuild", "--source", str(folder), "--index", str(index)],
+            [sys.executable, "-m", "rag", "build", "--rebuild",
+             "--source", str(folder), "--index", str(index)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(delay)
@@ -252,13 +266,19 @@ def test_every_flipped_byte_is_caught_before_reading(seed_index, tmp_path):
         data = bytearray(target.read_bytes())
         data[len(data) // 2] ^= 0xFF
         target.write_bytes(bytes(data))
-        with pytest.raises(IndexCorruptError, match=f"{relative.name} has changed.*rag build --rebuild"):
+        with pytest.raises(
+            IndexCorruptError, match=f"{relative.name} has changed.*rag build --rebuild"
+        ):
             rag.load_index(copy)
     result = subprocess.run(
         [sys.executable, "-m", "rag", "ask", "Who asked?", "--index", str(copy)],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
-    assert result.returncode == 1 and "is damaged" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 1
+        and "is damaged" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_a_build_repairs_an_index_damaged_in_place(folder, tmp_path, embedder):

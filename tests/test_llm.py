@@ -13,8 +13,8 @@ from answer_rules import marker_problems
 from fake_llm_server import FakeLLM, Reply, Request
 
 import rag
-from rag.llm import LLMSettings
 from rag.answering import NOT_FOUND
+from rag.llm import LLMSettings
 
 AIRSPACE = "Where has NATO closed an airspace before?"
 AUSTRALIA = "What is the capital of Australia?"

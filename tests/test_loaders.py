@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from pdfs import make_pdf
+
 from rag.loaders import SkipFile, load_document
 
 ARTICLE = "The harbour bridge opened in 1932. It carries eight lanes of traffic."
@@ -38,7 +38,12 @@ def test_crlf_and_control_characters_are_normalised():
         ("blank.txt", b"   \n\t\n", "empty file"),
         ("binary.txt", bytes(range(256)) * 40, "binary data"),
         ("notes.docx", b"PK\x03\x04", "unsupported file type .docx"),
-        ("script.html", b"<html><head><script>var a=1;</script></head><body><script>go()</script></body></html>", "no text"),
+        (
+            "script.html",
+            b"<html><head><script>var a=1;</script></head>"
+            b"<body><script>go()</script></body></html>",
+            "no text",
+        ),
         ("scan.pdf", make_pdf(["", ""]), "without a text layer"),
         ("broken.pdf", make_pdf(["Some text here."])[:120], "unreadable PDF"),
         ("garbage.pdf", b"%PDF-1.4 this is not a pdf at all", "unreadable PDF"),
@@ -54,7 +59,7 @@ def test_html_keeps_the_article_and_drops_boilerplate():
     <script>trackUser();</script></head><body>
     <nav><a href="/">Home</a> | <a href="/sport">Sport</a> | Subscribe now</nav>
     <article><h1>The bridge turns 90</h1><p>{ARTICLE}</p>
-    <p>Engineers say the steel arch still has decades of life left in it, after a major repaint.</p></article>
+    <p>Engineers say the steel arch still has decades of life left in it.</p></article>
     <footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>"""
     doc = load_document("bridge.html", page.encode())
     assert doc.title == "Bridge news"
@@ -69,7 +74,10 @@ def test_html_title_falls_back_to_h1():
 
 
 def test_markdown_is_flattened_and_titled_by_its_heading():
-    source = f"---\nauthor: me\n---\n# The *Harbour* Bridge\n\nIntro with a [link](http://x.org) and **bold**.\n\n## History\n\n{ARTICLE}\n"
+    source = (
+        "---\nauthor: me\n---\n# The *Harbour* Bridge\n\n"
+        f"Intro with a [link](http://x.org) and **bold**.\n\n## History\n\n{ARTICLE}\n"
+    )
     doc = load_document("bridge.md", source.encode())
     assert doc.title == "The Harbour Bridge"
     assert "Intro with a link and bold." in doc.text
@@ -78,7 +86,9 @@ def test_markdown_is_flattened_and_titled_by_its_heading():
 
 
 def test_pdf_pages_and_metadata_title():
-    doc = load_document("report.pdf", make_pdf(["Page one text.", "Page two text."], title="Annual Report"))
+    doc = load_document(
+        "report.pdf", make_pdf(["Page one text.", "Page two text."], title="Annual Report")
+    )
     assert doc.title == "Annual Report"
     assert doc.page_at(doc.text.index("Page one")) == 1
     assert doc.page_at(doc.text.index("Page two")) == 2

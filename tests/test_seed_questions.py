@@ -1,13 +1,13 @@
-"""The example questions on the bundled articles, and paraphrases of them, through the API and CLI."""
+"""The example questions on the bundled articles, and paraphrases of them: API and CLI."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from answer_rules import failures, marker_problems
 from conftest import DATA, SEEDS, read_jsonl, run_cli
+
 from rag.loaders import load_document
 
 SEED_QUESTIONS = read_jsonl(DATA / "seed_questions.jsonl")

@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEEDS
 from pdfs import make_pdf
 
@@ -68,14 +67,21 @@ def _make_folder(folder: Path) -> None:
     (folder / "article.txt").write_text(PROSE, encoding="utf-8")
     (folder / "owls.md").write_text(f"# Owls\n\n## Hunting\n\n{OWLS}\n", encoding="utf-8")
     (folder / "page.html").write_text(
-        f"<html><head><title>Owl page</title><script>track()</script></head><body><nav>Home | Shop</nav>"
-        f"<article><h1>Owls</h1><p>{OWLS * 3}</p></article><footer>© Example</footer></body></html>",
+        "<html><head><title>Owl page</title><script>track()</script></head><body>"
+        f"<nav>Home | Shop</nav><article><h1>Owls</h1><p>{OWLS * 3}</p></article>"
+        "<footer>© Example</footer></body></html>",
         encoding="utf-8",
     )
-    (folder / "report.pdf").write_bytes(make_pdf([OWLS, "Tawny owls nest in tree holes."], title="Owl report"))
+    (folder / "report.pdf").write_bytes(
+        make_pdf([OWLS, "Tawny owls nest in tree holes."], title="Owl report")
+    )
     (folder / "utf16.txt").write_bytes(("UTF-16 article. " + OWLS).encode("utf-16"))
-    (folder / "cp1252.txt").write_bytes(("Café owls — “quoted” in Windows-1252. " + OWLS).encode("cp1252"))
-    (folder / "invalid-utf8.txt").write_bytes(OWLS.encode() + b"\xff\xfe\xc3\x28 broken bytes. " + OWLS.encode())
+    (folder / "cp1252.txt").write_bytes(
+        ("Café owls — “quoted” in Windows-1252. " + OWLS).encode("cp1252")
+    )
+    (folder / "invalid-utf8.txt").write_bytes(
+        OWLS.encode() + b"\xff\xfe\xc3\x28 broken bytes. " + OWLS.encode()
+    )
     (folder / "nested.html").write_text(
         "<html><body>" + "<div><span>" * 3000 + f"<p>Deeply nested owls. {OWLS}" + "</b></i>" * 50,
         encoding="utf-8",
@@ -92,7 +98,9 @@ def _make_folder(folder: Path) -> None:
         for _ in range(50 * 1024 * 1024 // len(block) + 1):
             huge.write(block)
     (folder / "oneline.txt").write_bytes(b"A" * 5 * 1024 * 1024)
-    (folder / "allscript.html").write_text("<html><script>" + "let x = 1;" * 5000 + "</script></html>")
+    (folder / "allscript.html").write_text(
+        "<html><script>" + "let x = 1;" * 5000 + "</script></html>"
+    )
     (folder / "scanned.pdf").write_bytes(make_pdf(["", "", ""]))
     (folder / "encrypted.pdf").write_bytes(_encrypted_pdf())
     (folder / "truncated.pdf").write_bytes(make_pdf([OWLS])[:200])
@@ -136,7 +144,7 @@ def torture():
 
 
 def test_build_indexes_the_readable_articles_and_exits_zero(torture):
-    folder, index, result, peak_kb = torture
+    _, index, result, peak_kb = torture
     assert result.returncode == 0, result.stderr
     summary = result.stdout.strip()
     assert summary.startswith(f"Indexed {len(INDEXED)} articles"), summary
@@ -146,8 +154,12 @@ def test_build_indexes_the_readable_articles_and_exits_zero(torture):
     sources = {chunk.source for chunk in rag.load_index(index).chunks}
     assert sources == INDEXED
     ARTIFACTS.mkdir(exist_ok=True)
-    figures = {"files": len(SKIPPED) + len(INDEXED), "indexed": len(INDEXED), "skipped": len(SKIPPED),
-               "peak_rss_mb": round(peak_kb / 1024)}  # fmt: skip
+    figures = {
+        "files": len(SKIPPED) + len(INDEXED),
+        "indexed": len(INDEXED),
+        "skipped": len(SKIPPED),
+        "peak_rss_mb": round(peak_kb / 1024),
+    }
     (ARTIFACTS / "torture.json").write_text(json.dumps(figures, indent=1))
     assert peak_kb < 2_000_000, f"peak RSS {peak_kb // 1024} MB with a 50 MB file in the folder"
 
@@ -184,6 +196,8 @@ def test_odd_encodings_and_markup_keep_their_text(torture):
     assert "Deeply nested owls." in assistant.document("nested.html").text
     assert assistant.document("report.pdf").title == "Owl report"
     page = assistant.document("page.html")
-    assert page.title == "Owl page" and "track()" not in page.text and "Home | Shop" not in page.text
+    assert (
+        page.title == "Owl page" and "track()" not in page.text and "Home | Shop" not in page.text
+    )
     answer = assistant.ask("How do barn owls find mice under snow?")
     assert answer.found and "by sound" in answer.text

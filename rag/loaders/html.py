@@ -25,7 +25,7 @@ def load_html(data: bytes) -> Extracted:
     markup = decode(data)
     try:
         text = trafilatura.extract(markup, include_comments=False, include_tables=True) or ""
-    except Exception:  # noqa: BLE001 - a page the extractor chokes on still gets the plain fallback
+    except Exception:
         text = ""
     title, fallback = html_to_text(markup)
     return Extracted(text=clean_text(text or fallback), title=title)

@@ -33,7 +33,9 @@ def decode(data: bytes) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError:
-                raise SkipFile(f"invalid {encoding.upper()} text despite its byte-order mark") from None
+                raise SkipFile(
+                    f"invalid {encoding.upper()} text despite its byte-order mark"
+                ) from None
     if _looks_binary(data[:_SNIFF_BYTES]):
         raise SkipFile("binary data, not text")
     try:
