@@ -53,4 +53,4 @@ def decode(data: bytes) -> str:
 def _looks_binary(head: bytes) -> bool:
     """Binary formats are full of NUL bytes and control codes; text has next to none."""
     control = sum(1 for byte in head if byte < 32 and byte not in b"\n\r\t\f\b")
-    return head.count(0) > len(head) * 0.01 or control > len(head) * 0.1
+    return head.count(0) > len(head) * 0.01 or control > len(head) * 0.05
