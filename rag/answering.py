@@ -1,7 +1,9 @@
 """Extractive answers: the retrieved sentences that best answer the question, each one cited.
 
 A sentence's score adds its cosine similarity with the question (late-pooled sentence
-vectors, computed at build time) and the share of the question's rare words it contains.
+vectors, computed at build time), the share of the question's rare words it and its
+neighbours contain (or common paraphrases of them), and whether it holds the kind of thing
+the question asks for (a reason, a number, a date, a name, a quote).
 When even the best sentence scores below a threshold, the articles are taken not to hold
 the answer. The weights and the threshold were fitted on held-out questions about other
 texts (`benchmarks/calibrate.py`), never on the example questions.
@@ -19,6 +21,7 @@ import numpy as np
 from .lexical import LexicalIndex, analyze
 from .retrieval import Hit
 from .store import IndexData
+from .synonyms import same_as
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,8 @@ def candidates(
             row=row,
             passage=passage_of[row],
             dense=similarity,
-            coverage=sum(w for t, w in term_weights.items() if t in own),
-            context=sum(w for t, w in term_weights.items() if t in around),
+            coverage=sum(w for t, w in term_weights.items() if same_as(t) & own),
+            context=sum(w for t, w in term_weights.items() if same_as(t) & around),
             novelty=len(own - asked) / len(own) if own else 0.0,
             answer_type=float(cue is not None and bool(cue(_sentence_text(data, row)))),
             passage_similarity=hits[passage_of[row]].similarity,
