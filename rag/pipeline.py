@@ -144,11 +144,14 @@ class Assistant:
         self, text: str, query: str, top_k: int | None
     ) -> tuple[list[retrieval.Hit], np.ndarray]:
         vector = self._embed(query)
+        # A follow-up searches with the conversation and with its own words, so that what it
+        # newly names ("And what did Biden say?") is found in the context of what came before.
+        own = (text, self._embed(text)) if query != text else None
         hits = retrieval.search(
-            self._data, query, vector, self.settings, top_k or self.settings.top_k
+            self._data, query, vector, self.settings, top_k or self.settings.top_k, also=own
         )
-        if query != text:  # a follow-up: the context finds the passages, the question the sentences
-            vector = _normalized(vector + self._embed(text))
+        if own:  # its sentences are then chosen by both the conversation and the question
+            vector = _normalized(vector + own[1])
         return hits, vector
 
     def _extractive(

@@ -52,13 +52,22 @@ def _dense_search(index: object, vector: np.ndarray, depth: int) -> np.ndarray:
 
 
 def ranking(
-    data: IndexData, query: str, query_vector: np.ndarray, settings: Settings, depth: int
+    data: IndexData,
+    query: str,
+    query_vector: np.ndarray,
+    settings: Settings,
+    depth: int,
+    also: tuple[str, np.ndarray] | None = None,
 ) -> tuple[list[int], dict[int, float]]:
     """Chunk rows best first, fused from `depth` candidates of each retriever, and their fused
-    scores. With a rerank model, its order replaces the fused one in the top rows."""
+    scores. `also` is a second query (text, vector) whose rankings join the fusion, as a
+    follow-up question does beside the conversation it follows. With a rerank model, its
+    order replaces the fused one in the top rows."""
+    queries = [(query, query_vector), *([also] if also else [])]
+    weights = [settings.dense_weight, settings.lexical_weight]
     fused = fuse(
-        list(candidates(data, query, query_vector, depth)),
-        [settings.dense_weight, settings.lexical_weight],
+        [rows for text, vector in queries for rows in candidates(data, text, vector, depth)],
+        weights * len(queries),
         settings.rrf_k,
     )
     rows = sorted(fused, key=lambda row: (-fused[row], row))
@@ -71,10 +80,16 @@ def ranking(
 
 
 def search(
-    data: IndexData, query: str, query_vector: np.ndarray, settings: Settings, top_k: int
+    data: IndexData,
+    query: str,
+    query_vector: np.ndarray,
+    settings: Settings,
+    top_k: int,
+    also: tuple[str, np.ndarray] | None = None,
 ) -> list[Hit]:
-    """The `top_k` best distinct passages for a query, best first."""
-    ranked, fused = ranking(data, query, query_vector, settings, max(settings.candidates, top_k))
+    """The `top_k` best distinct passages for a query (and `also`, see `ranking`), best first."""
+    depth = max(settings.candidates, top_k)
+    ranked, fused = ranking(data, query, query_vector, settings, depth, also)
     rows = _distinct(data, ranked, top_k)
     vectors = np.vstack([data.vectors.reconstruct(row) for row in rows]) if rows else None
     similarity = vectors @ query_vector if vectors is not None else []
