@@ -54,7 +54,9 @@ def test_follow_up_question_uses_the_conversation(assistant):
         "And what did Biden say?"
     )
     assert answer.found and "Biden" in answer.text
-    after_headline = assistant.ask("And what did Biden say?", ["Why did NATO refuse a no-fly zone?"])
+    after_headline = assistant.ask(
+        "And what did Biden say?", ["Why did NATO refuse a no-fly zone?"]
+    )
     assert "third world war" in after_headline.text, after_headline.text
     standalone = assistant.ask("Where has NATO closed an airspace before?", history)
     assert standalone.search_query == "Where has NATO closed an airspace before?"

@@ -8,7 +8,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from rag.pipeline import IndexInfo
+from rag.assistant import IndexInfo
 from rag.types import Answer, BuildReport, Chunk, Citation, Document, Passage
 from rag.web import render
 from rag.web.links import raw_url, source_url

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from ..errors import RagError
 
 if TYPE_CHECKING:
+    from ..assistant import Assistant
     from ..indexer import ProgressFactory
-    from ..pipeline import Assistant
     from ..types import BuildReport
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .links import raw_url, source_url
 
 if TYPE_CHECKING:
-    from ..pipeline import IndexInfo
+    from ..assistant import IndexInfo
     from ..types import Answer, BuildReport, Citation, Passage
 
 _INLINE = re.compile(r"([\\`*_\[\]<>&~|$!])")  # inline Markdown, HTML and entity syntax

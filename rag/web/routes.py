@@ -21,7 +21,7 @@ from .links import RAW_ROUTE, SOURCE_ROUTE
 from .source_page import HEADERS, render_source_page
 
 if TYPE_CHECKING:
-    from ..pipeline import Assistant
+    from ..assistant import Assistant
 
 _NOT_FOUND = "No such article in the index."
 

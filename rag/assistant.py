@@ -1,0 +1,247 @@
+"""A loaded index that answers questions: retrieval, the answer, its citations, streaming."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from . import answering, retrieval, store
+from .answering import NOT_FOUND
+from .config import Settings
+from .conversation import History, search_query
+from .embedding import Embedder
+from .errors import QuestionError
+from .llm import Evidence, LLMAnswerer, LLMError, fallback_note
+from .types import Answer, Chunk, Citation, Document, Passage
+
+MAX_QUESTION_CHARS = 2000  # longer questions are searched by their beginning
+_WORD = re.compile(r"\w")
+_BULLET = re.compile(r"^[•▪●◦\-–—*]\s*")
+_PIECE = re.compile(r"\S+\s*")  # a word and the space after it
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What is indexed, for status displays."""
+
+    index_dir: str
+    source_dir: str
+    documents: int
+    chunks: int
+    model: str
+    built_at: str
+
+
+class ChunkList(Sequence[Chunk]):
+    """The indexed chunks in index order, made into `Chunk` objects only when read."""
+
+    def __init__(self, data: store.IndexData) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data.chunks)
+
+    @overload
+    def __getitem__(self, index: int) -> Chunk: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Chunk]: ...
+    def __getitem__(self, index: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        row = range(len(self))[index]
+        doc_row, start, end = (int(v) for v in self._data.chunks[row, :3])
+        doc = self._data.documents[doc_row]
+        ordinal = row - int(np.searchsorted(self._data.chunks[:, 0], doc_row))
+        return Chunk(
+            id=f"{doc.source}#{ordinal}",
+            source=doc.source,
+            title=doc.title,
+            text=doc.text[start:end],
+            start=start,
+            end=end,
+            page=doc.page_at(start),
+        )
+
+
+class Assistant:
+    """An index held in memory with its embedding model, answering question after question.
+
+    Safe to share between threads: searches only read, and the model's tokenizer is guarded.
+    With `llm` (an OpenAI-compatible server), answers are written by it and checked.
+    """
+
+    def __init__(
+        self, index_dir: Path, settings: Settings, manifest: dict[str, Any],
+        data: store.IndexData, embedder: Embedder, llm: LLMAnswerer | None = None,
+    ) -> None:  # fmt: skip
+        self.index_dir = index_dir
+        self.settings = settings
+        self.manifest = manifest
+        self._data = data
+        self._embedder = embedder
+        self._embed_lock = threading.Lock()
+        self._by_source = {doc.source: doc for doc in data.documents}
+        self.chunks = ChunkList(data)
+        self.llm = llm
+
+    @property
+    def info(self) -> IndexInfo:
+        """Counts, model and build time of the loaded index."""
+        m = self.manifest
+        return IndexInfo(
+            str(self.index_dir), m.get("source_dir", ""), m["documents"], m["chunks"],
+            m["model"], m.get("built_at", ""),
+        )  # fmt: skip
+
+    def document(self, source: str) -> Document | None:
+        """The indexed article at relative path `source`, or None if there is none."""
+        return self._by_source.get(source)
+
+    def is_current(self) -> bool:
+        """False once a newer build has been committed to the index directory."""
+        manifest = store.read_manifest(self.index_dir)
+        return manifest is not None and manifest.get("generation") == self.manifest["generation"]
+
+    def search(self, query: str, top_k: int | None = None) -> list[Passage]:
+        """The best distinct passages for `query`, best first."""
+        text = _checked(query)
+        hits = retrieval.search(
+            self._data, text, self._embed(text), self.settings, top_k or self.settings.top_k
+        )
+        return self._passages(hits)
+
+    def ask(
+        self, question: str, history: History | None = None, *, top_k: int | None = None
+    ) -> Answer:
+        """Answer from the articles, citing each sentence; say so when they hold no answer.
+
+        Args:
+            question: what the user asked.
+            history: the conversation so far, used when the question is a follow-up.
+            top_k: how many passages to draw on (default `settings.top_k`).
+
+        Raises:
+            QuestionError: the question is empty or has nothing to search for.
+        """
+        text = _checked(question)
+        if self.llm is not None:
+            *_, answer = self._llm_stream(self.llm, question, text, history, top_k)
+            return answer  # type: ignore[return-value]
+        query = search_query(text, history)
+        return self._extractive(question, text, query, self._retrieve(text, query, top_k))
+
+    def _retrieve(
+        self, text: str, query: str, top_k: int | None
+    ) -> tuple[list[retrieval.Hit], np.ndarray]:
+        vector = self._embed(query)
+        # A follow-up searches with the conversation and with its own words, so that what it
+        # newly names ("And what did Biden say?") is found in the context of what came before.
+        own = (text, self._embed(text)) if query != text else None
+        hits = retrieval.search(
+            self._data, query, vector, self.settings, top_k or self.settings.top_k, also=own
+        )
+        if own:  # its sentences are then chosen by both the conversation and the question
+            vector = _normalized(vector + own[1])
+        return hits, vector
+
+    def _extractive(
+        self, question: str, text: str, query: str,
+        retrieved: tuple[list[retrieval.Hit], np.ndarray], note: str = "",
+    ) -> Answer:  # fmt: skip
+        hits, vector = retrieved
+        ranked = answering.candidates(self._data, hits, text, vector)
+        chosen = answering.choose(self._data, ranked)
+        passages = self._passages(hits)
+        if not chosen:
+            return Answer(question, NOT_FOUND, False, [], passages, query, note)
+        citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
+        body = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
+        return Answer(question, body, True, citations, passages, query, note)
+
+    def _llm_stream(
+        self, llm: LLMAnswerer, question: str, text: str, history: History | None,
+        top_k: int | None,
+    ) -> Iterator[str | Answer]:  # fmt: skip
+        """The LLM's checked answer in pieces, or the extractive one with a note saying why."""
+        query, note = search_query(text, history), ""
+        try:
+            query = llm.standalone_query(text, history) or query
+        except LLMError as error:  # the server is failing: do not make it fail twice
+            note = fallback_note(error)
+        retrieved = self._retrieve(text, query, top_k)
+        fallback = functools.partial(self._extractive, question, text, query, retrieved)
+        hits = retrieved[0]
+        evidence = Evidence(self._data, [h.row for h in hits], self._passages(hits), self._embed)
+        items = [fallback(note)] if note else llm.stream(text, history, query, evidence, fallback)
+        streamed = False
+        for item in items:
+            if isinstance(item, str):
+                streamed = True
+                yield item
+                continue
+            if not streamed:
+                yield from _PIECE.findall(item.text)
+            yield dataclasses.replace(item, question=question)
+
+    def stream(
+        self, question: str, history: History | None = None, *, top_k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, but yield the answer text in pieces as it is produced (each piece
+        extends the text so far), then the finished `Answer`. With an LLM, the pieces are
+        its sentences as each passes the citation check."""
+        if self.llm is not None:
+            yield from self._llm_stream(self.llm, question, _checked(question), history, top_k)
+            return
+        answer = self.ask(question, history, top_k=top_k)
+        yield from _PIECE.findall(answer.text)
+        yield answer
+
+    def _embed(self, text: str) -> np.ndarray:
+        with self._embed_lock:
+            return self._embedder.embed_query(text)
+
+    def _passages(self, hits: list[retrieval.Hit]) -> list[Passage]:
+        return [
+            Passage(self.chunks[hit.row], hit.score, rank, hit.similarity)
+            for rank, hit in enumerate(hits, start=1)
+        ]
+
+    def _citation(self, number: int, candidate: answering.Candidate) -> Citation:
+        doc_row, start, end = (int(v) for v in self._data.sentences[candidate.row])
+        doc = self._data.documents[doc_row]
+        return Citation(
+            number=number, source=doc.source, title=doc.title, quote=doc.text[start:end],
+            start=start, end=end, score=round(candidate.score, 4), page=doc.page_at(start),
+        )  # fmt: skip
+
+
+def _normalized(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def _checked(question: str) -> str:
+    text = question.strip() if isinstance(question, str) else ""
+    if not text:
+        raise QuestionError("the question is empty: ask something about the articles")
+    if not _WORD.search(text):
+        raise QuestionError("the question has no words to search for: ask it in words")
+    return text[:MAX_QUESTION_CHARS]
+
+
+def _display(quote: str) -> str:
+    """A quote as one sentence of running text: one line, no bullet, no quote mark left
+    open by the sentence split, and a full stop if it had none (a headline)."""
+    text = _BULLET.sub("", " ".join(quote.split()))
+    if text.count('"') % 2:
+        text = text.strip('"').strip()
+    if text.count("“") != text.count("”"):
+        text = text.strip("“”").strip()
+    return text if text[-1:] in ".!?…\"'”’)" else text + "."
