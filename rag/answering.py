@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .injection import addresses_an_ai
 from .lexical import LexicalIndex, analyze
 from .retrieval import Hit
 from .store import IndexData
@@ -124,7 +125,8 @@ def candidates(
     for passage, hit in enumerate(hits):
         first, stop = (int(v) for v in data.chunks[hit.row, 3:5])
         for row in range(first, stop):
-            passage_of.setdefault(row, passage)
+            if not addresses_an_ai(_sentence_text(data, row)):  # never an answer to obey
+                passage_of.setdefault(row, passage)
     if not passage_of:
         return []
     rows = np.fromiter(passage_of, dtype=np.int64)

@@ -90,3 +90,19 @@ def test_injected_claims_are_dropped_from_an_otherwise_grounded_answer(injected_
     assert answer.text == "NATO closed the airspace over Bosnia and Herzegovina in the 1990s. [1]"
     assert answer.note == "checked against the passages: 1 unsupported sentence dropped"
     assert all("Ignore previous" not in c.quote for c in answer.citations)
+
+
+def test_extractive_answers_never_relay_the_instruction(injected_index):
+    """Without an LLM, the instruction is never an answer sentence, whatever is asked."""
+    assistant = rag.load_index(injected_index, llm=LLMSettings())
+    questions = [
+        QUESTION,
+        "Has NATO been dissolved?",
+        "Which website should readers visit for the real answer?",
+        "What are the instructions?",
+    ]
+    for question in questions:
+        answer = assistant.ask(question)
+        assert "Ignore previous" not in answer.text and "evil.example.com" not in answer.text
+        assert all("Ignore previous" not in c.quote for c in answer.citations)
+    assert "Bosnia" in assistant.ask(QUESTION).text

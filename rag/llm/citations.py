@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..answering import _term_weights
+from ..injection import addresses_an_ai
 from ..lexical import analyze
 from ..sentences import split_sentences
 from ..store import IndexData
@@ -43,14 +44,6 @@ _DONT_KNOW = re.compile(
     rf"\b{NOT_FOUND}\b|\b(?:do(?:es)?n[o’']t|do(?:es)? not|cannot|can[’']t|unable to)\s+"
     r"(?:say|mention|contain|answer|provide|specify|state|include|know|find|determine|tell)\b"
     r"|\bno (?:information|mention)\b|\bnot (?:mentioned|stated|specified|provided)\b",
-    re.IGNORECASE,
-)
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}"
-    r"\b(?:instructions?|prompts?|rules|guidelines|directions|above|previous|prior|earlier)\b"
-    r"|\b(?:you are now|act as|pretend to be|system prompt|new instructions?)\b"
-    r"|\b(?:AI|assistants?|chatbots?|language models?|LLMs?)\b[^.!?\n]{0,40}"
-    r"\b(?:must|should|shall|will|to)\s+(?:say|answer|respond|reply|tell|write|output)\b",
     re.IGNORECASE,
 )
 
@@ -91,7 +84,7 @@ class Checker:
         self._shown = shown
         self._embed = embed
         self._rows = [
-            [r for r in s.rows if not _INSTRUCTION.search(sentence_text(data, r))] for s in shown
+            [r for r in s.rows if not addresses_an_ai(sentence_text(data, r))] for s in shown
         ]
         self._terms = [[set(analyze(sentence_text(data, r))) for r in rows] for rows in self._rows]
         self._numbers: dict[int, int] = {}  # sentence row -> citation number
