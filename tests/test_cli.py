@@ -85,3 +85,54 @@ def test_expected_mistakes_are_one_line_errors(built, args, message):
 def test_no_command_prints_help():
     result = run_cli()
     assert result.returncode == 2 and "build" in result.stdout and "ask" in result.stdout
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    """A bar on an interactive terminal; nothing when output is captured or with --quiet."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from conftest import ROOT
+
+    def build(*extra: str, terminal: bool) -> str:
+        index = tmp_path / f"index-{terminal}-{len(extra)}"
+        command = [
+            sys.executable,
+            "-m",
+            "rag",
+            "build",
+            "--source",
+            str(SEEDS),
+            "--index",
+            str(index),
+            *extra,
+        ]
+        if not terminal:
+            return run_cli(*command[3:]).stderr
+        leader, follower = pty.openpty()
+        size = struct.pack("HHHH", 24, 100, 0, 0)  # rows, columns: a terminal as a user has
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, size)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=follower, stderr=follower)
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closes when the build exits
+                break
+            if not chunk:
+                break
+            output += chunk
+        process.wait()
+        os.close(leader)
+        return output.decode(errors="replace")
+
+    on_terminal = build(terminal=True)
+    assert "Embedding" in on_terminal and "chunk" in on_terminal, on_terminal
+    assert "Embedding" not in build(terminal=False)
+    assert "Embedding" not in build("--quiet", terminal=True)
