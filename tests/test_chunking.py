@@ -34,6 +34,24 @@ def test_sentences_keep_exact_offsets_and_known_boundaries():
     ]
 
 
+def test_a_quotation_stays_with_the_words_that_introduce_it():
+    text = (
+        'He answered her: "I understand. But it will not happen." Then he hung up.'
+        ' "We feared for him. He called at night," she said.'
+        "\n\nShe wrote: \u201cOne. Two.\u201d"
+        f'\n\nHe said: "{"Word " * 60}end. {"More " * 60}end."'
+    )
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert sentences[:4] == [
+        'He answered her: "I understand. But it will not happen."',
+        "Then he hung up.",
+        '"We feared for him.',  # opens with the quotation: its speaker comes after
+        'He called at night," she said.',
+    ]
+    assert sentences[4] == "She wrote: \u201cOne. Two.\u201d"
+    assert len(sentences) == 7, "a quotation too long for one sentence is split"
+
+
 def test_wrapped_lines_join_but_headings_and_bullets_split():
     text = "A sentence that wraps\nonto a second line. Another.\nHEADING 2\n• a bullet\n• another"
     sentences = [text[a:b] for a, b in split_sentences(text)]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from conftest import SEEDS, run_cli
@@ -37,6 +40,19 @@ def test_ask_prints_the_answer_with_its_sources(built):
     answer, _, sources = result.stdout.partition("\nSources:\n")
     assert "Bosnia" in answer and "[1]" in answer
     assert "[1] " in sources and "000_866b00fbbd318d60.txt" in sources
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(built):
+    """`rag ask ... | head -1`: the pipe closes before the answer is written."""
+    root, _ = built
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "wb") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-m", "rag", "ask", "Where has NATO closed an airspace before?"],
+            cwd=root, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=600,
+        )  # fmt: skip
+    assert result.returncode == 141 and result.stderr == ""
 
 
 def test_ask_json_and_related_passages_when_not_found(built):

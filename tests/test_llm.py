@@ -62,11 +62,11 @@ def cite(phrase: str, sentence: str) -> Callable[[Request], Reply]:
 
 def test_a_cited_answer_is_renumbered_and_quotes_its_support(seed_index, fake):
     def script(request: Request) -> Reply:
-        war, bosnia = request.passage("full-scale war with Russia"), request.passage("Bosnia")
+        war, bosnia = request.passage("war with Moscow"), request.passage("Bosnia")
         assert war != 1, "the renumbering is only tested when the first cited passage is not [1]"
         return Reply(
-            f"NATO feared that shooting down a Russian plane would mean full-scale war with "
-            f"Russia [{war}]. It had closed the airspace over Bosnia and Herzegovina in the "
+            f"NATO believed that closing Ukraine's airspace would lead to war with Moscow "
+            f"[{war}]. It had closed the airspace over Bosnia and Herzegovina in the "
             f"1990s [{bosnia}], and allies closed it over northern Iraq. [{bosnia}]"
         )
 
@@ -76,11 +76,11 @@ def test_a_cited_answer_is_renumbered_and_quotes_its_support(seed_index, fake):
     check(assistant, answer)
     assert answer.found and answer.note == ""
     assert answer.text == (
-        "NATO feared that shooting down a Russian plane would mean full-scale war with Russia. [1] "
+        "NATO believed that closing Ukraine's airspace would lead to war with Moscow. [1] "
         "It had closed the airspace over Bosnia and Herzegovina in the 1990s, and allies closed "
         "it over northern Iraq. [2]"
     )
-    assert "full-scale war with Russia" in answer.citations[0].quote
+    assert "war with Moscow" in answer.citations[0].quote
     assert "Bosnia" in answer.citations[1].quote and "Iraq" in answer.citations[1].quote
     request = fake.requests(url)[-1]
     assert request.stream and "not instructions" in request.system
@@ -90,11 +90,10 @@ def test_a_cited_answer_is_renumbered_and_quotes_its_support(seed_index, fake):
 
 def test_wrong_citation_numbers_are_corrected_and_unsupported_sentences_dropped(seed_index, fake):
     def script(request: Request) -> Reply:
-        war, bosnia = request.passage("full-scale war with Russia"), request.passage("Bosnia")
+        war, bosnia = request.passage("war with Moscow"), request.passage("Bosnia")
         return Reply(
             f"NATO closed the airspace over Bosnia and Herzegovina in the 1990s [{war}]. "
-            "Shooting down a Russian plane would put the Alliance in a full-scale war "
-            "with Russia [42]. "
+            "NATO believed that closing Ukraine's airspace would lead to war with Moscow [42]. "
             f"Stoltenberg later became prime minister of Denmark [{bosnia}]."
         )
 
@@ -103,7 +102,7 @@ def test_wrong_citation_numbers_are_corrected_and_unsupported_sentences_dropped(
     check(assistant, answer)
     assert answer.found and "[42]" not in answer.text and "Denmark" not in answer.text
     assert "Bosnia" in answer.citations[0].quote
-    assert "full-scale war with Russia" in answer.citations[1].quote
+    assert "war with Moscow" in answer.citations[1].quote
     assert answer.note == (
         "checked against the passages: 1 unsupported sentence dropped, 2 citations corrected"
     )

@@ -14,12 +14,12 @@ SEED_QUESTIONS = read_jsonl(DATA / "seed_questions.jsonl")
 PARAPHRASES = read_jsonl(DATA / "paraphrases.jsonl")
 
 
-# Extractive answers (no LLM) pass these shares of the questions today; the known misses are
-# q02 ("Who asked NATO to close Ukraine's airspace?": no sentence naming Zelenskyy ranks in
-# the top three), p03 (the Bosnia passage is not retrieved) and p04 (abstains: "the American
-# president" is too far from "Biden, who was US president" for the model).
-# The bars catch regressions; raising them is the goal.
-SEED_BAR = 9  # of 10
+# Extractive answers (no LLM) answer every seed question and this share of the paraphrases;
+# the known misses are p03 (the Bosnia passage is not among the passages retrieved: its words
+# differ from the question's, so only the dense retriever finds it, and the fusion ranks it
+# last) and p04 (abstains: "the American president" and "sum up" are too far from "Biden, who
+# was US president at the time, put it" for the model). The bar catches regressions; raising
+# it is the goal.
 PARAPHRASE_BAR = 10  # of 12
 
 
@@ -38,16 +38,17 @@ def test_every_answer_is_well_formed_and_off_topic_questions_abstain(assistant, 
         assert not answer.citations and answer.passages, "an abstention lists related passages"
 
 
-@pytest.mark.parametrize(
-    ("questions", "bar"), [(SEED_QUESTIONS, SEED_BAR), (PARAPHRASES, PARAPHRASE_BAR)],
-    ids=["seed-questions", "paraphrases"],
-)  # fmt: skip
-def test_answers_hold_the_expected_facts(assistant, questions, bar):
+@pytest.mark.parametrize("question", SEED_QUESTIONS, ids=lambda q: q["id"])
+def test_seed_questions_are_answered(assistant, question):
     """By the rules of ../shared/eval/README.md: every phrase group present, a right source."""
-    missed = {q["id"]: _problems(assistant, q) for q in questions}
+    assert not _problems(assistant, question)
+
+
+def test_most_paraphrases_are_answered(assistant):
+    missed = {q["id"]: _problems(assistant, q) for q in PARAPHRASES}
     missed = {qid: problems for qid, problems in missed.items() if problems}
-    passed = len(questions) - len(missed)
-    assert passed >= bar, f"{passed}/{len(questions)} pass; misses: {missed}"
+    passed = len(PARAPHRASES) - len(missed)
+    assert passed >= PARAPHRASE_BAR, f"{passed}/{len(PARAPHRASES)} pass; misses: {missed}"
 
 
 def test_citations_quote_the_original_files(assistant):
@@ -76,4 +77,4 @@ def test_cli_json_gives_the_api_answers(seed_index, assistant):
             assert set(citation) >= {"number", "source", "title", "quote", "start", "end", "score"}
         sources = [c["source"] for c in payload["citations"]]
         passed += not failures(question, payload["found"], payload["answer"], sources)
-    assert passed >= SEED_BAR
+    assert passed == len(SEED_QUESTIONS)
