@@ -177,9 +177,17 @@ def _quantize(source: Path, target: Path) -> None:
 
     names = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node]
     keep = [name for name in names if re.search(r"layer\.\d+/output/dense/MatMul$", name)]
-    quantize_dynamic(
-        source, target, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep
-    )
+    root = logging.getLogger()
+    muffle = logging.NullHandler()  # it warns through the root logger, which would print it
+    root.addHandler(muffle)
+    logging.disable(logging.WARNING)
+    try:
+        quantize_dynamic(
+            source, target, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep
+        )
+    finally:
+        logging.disable(logging.NOTSET)
+        root.removeHandler(muffle)
 
 
 def _export_fp32(model: Any, target: Path) -> None:
