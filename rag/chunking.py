@@ -63,18 +63,19 @@ def chunk_text(text: str, budgets: Sequence[Budget], overlap: int) -> ChunkedTex
         overlap: at most this many tokens (by the first budget) of whole trailing
             sentences of a chunk are repeated at the start of the next one.
     """
-    segments = _segments(text, budgets)
+    segments, counts = _segments(text, budgets)
     if not segments:
         return ChunkedText([], [])
-    texts = [text[start:end] for start, end in segments]
-    counts = [budget.count(texts) for budget in budgets]
     chunks = _pack(counts, [budget.limit for budget in budgets], overlap)
     chunks = _enforce(text, segments, chunks, budgets)
     return ChunkedText(segments, chunks)
 
 
-def _segments(text: str, budgets: Sequence[Budget]) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence over a budget cut at word boundaries."""
+def _segments(
+    text: str, budgets: Sequence[Budget]
+) -> tuple[list[tuple[int, int]], list[list[int]]]:
+    """Sentence spans, with any sentence over a budget cut at word boundaries, and their
+    token counts by each budget."""
     spans: list[tuple[int, int]] = []
     for start, end in split_sentences(text):
         if end - start > _MAX_COUNTED_CHARS:
@@ -82,16 +83,15 @@ def _segments(text: str, budgets: Sequence[Budget]) -> list[tuple[int, int]]:
         else:
             spans.append((start, end))
     texts = [text[start:end] for start, end in spans]
-    fits = [True] * len(spans)
-    for budget in budgets:
-        for i, n in enumerate(budget.count(texts)):
-            fits[i] = fits[i] and n <= budget.limit
+    counts = [budget.count(texts) for budget in budgets]
+    fits = [all(c[i] <= b.limit for c, b in zip(counts, budgets)) for i in range(len(spans))]
     if all(fits):
-        return spans
+        return spans, counts
     result: list[tuple[int, int]] = []
     for span, ok in zip(spans, fits):
         result.extend([span] if ok else _split_words(text, *span, budgets))
-    return result
+    texts = [text[start:end] for start, end in result]
+    return result, [budget.count(texts) for budget in budgets]
 
 
 def _split_words(

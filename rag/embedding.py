@@ -5,10 +5,12 @@ vector of each sentence inside it is the mean of that sentence's token outputs (
 pooling), so sentence-level answers cost no extra model passes at build or query time.
 All vectors are L2-normalized: inner product is cosine similarity.
 
-Backends (`RAG_EMBED_BACKEND`): `torch` runs sentence-transformers; `onnx` runs the same
-weights on ONNX Runtime (identical vectors, no torch import: fast start-up); `onnx-int8`
-runs int8-quantized weights. `auto`, the default, embeds chunks with `_BULK_DEFAULT` and
-questions with `onnx` when the model allows it; the choice is measured by benchmarks/run.py.
+Backends (`RAG_EMBED_BACKEND`): `torch` runs the model in torch (its transformer traced
+once and cached, so that later builds need not import sentence-transformers); `onnx` runs
+the same weights on ONNX Runtime (identical vectors, no torch import: fast start-up);
+`onnx-int8` runs int8-quantized weights. `auto`, the default, embeds chunks with
+`_BULK_DEFAULT` and questions with `onnx` when the model allows it; the choice is measured
+by benchmarks/run.py.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from .chunking import Budget
 from .config import DEFAULT_MODEL
 from .errors import ModelLoadError, RagError
 from .onnx_encoder import ModelFiles, OnnxEncoder, Tokenizer, export, exported_path
+from .traced_encoder import TracedEncoder, trace, traced_path
 
 _BUNDLED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
-_BULK_DEFAULT = "onnx-int8"  # 1.29x the torch build; SciFact nDCG@10 within 0.005 of fp32
+_BULK_DEFAULT = "torch"  # on a quiet 2-core machine, faster than onnx-int8 and exact (README)
 
 Progress = Callable[[int], None]
 """Called with the number of chunks just embedded."""
@@ -64,7 +67,7 @@ class _Loaded:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.torch: Any = None
-        self.onnx: dict[bool, Forward | None] = {}
+        self.encoders: dict[str, Forward | None] = {}  # by backend; None: use `torch`
 
 
 class Embedder:
@@ -171,15 +174,23 @@ class Embedder:
         return _BULK_DEFAULT if self.backend == "auto" else self.backend
 
     def _forward(self, backend: str) -> Forward:
-        """The model run by `backend`, falling back to torch where ONNX cannot run it."""
-        if backend == "torch" or self._files is None:
+        """The model run by `backend`, falling back to sentence-transformers where ONNX or
+        the traced transformer cannot run it."""
+        if self._files is None:
             self.model  # noqa: B018 - loaded now, not in the middle of the first batch
             return self._torch_forward
-        quantized = backend == "onnx-int8"
         with self._loaded.lock:
-            if quantized not in self._loaded.onnx:
-                self._loaded.onnx[quantized] = self._onnx(quantized)
-            return self._loaded.onnx[quantized] or self._torch_forward
+            if backend not in self._loaded.encoders:
+                self._loaded.encoders[backend] = self._encoder(backend)
+            return self._loaded.encoders[backend] or self._torch_forward
+
+    def _encoder(self, backend: str) -> Forward | None:
+        assert self._files is not None
+        if backend == "torch":
+            path = traced_path(self._files)
+            path = path if path.is_file() else trace(self.model, self._files)
+            return TracedEncoder(self._files, path) if path else None
+        return self._onnx(backend == "onnx-int8")
 
     def _onnx(self, quantized: bool) -> Forward | None:
         assert self._files is not None

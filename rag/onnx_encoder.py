@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _log = logging.getLogger(__name__)
 
 
@@ -105,7 +105,7 @@ class Tokenizer:
         """Model inputs for a batch, padded to its longest text, and (n, length, 2) offsets."""
         encodings = self._encode.encode_batch(list(texts))
         length = max(len(e.ids) for e in encodings)
-        inputs = {name: np.zeros((len(texts), length), dtype=np.int64) for name in _INPUTS}
+        inputs = {name: np.zeros((len(texts), length), dtype=np.int64) for name in INPUTS}
         offsets = np.zeros((len(texts), length, 2), dtype=np.int64)
         for i, e in enumerate(encodings):
             n = len(e.ids)
@@ -134,10 +134,15 @@ class OnnxEncoder:
     def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(pooled vectors (n, dim), token vectors (n, length, dim)), not normalized."""
         tokens = self._session.run(None, {name: inputs[name] for name in self._names})[0]
-        if self._pooling == "cls":
-            return tokens[:, 0], tokens
-        mask = inputs["attention_mask"][..., None].astype(np.float32)
-        return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9), tokens
+        return pool(tokens, inputs["attention_mask"], self._pooling), tokens
+
+
+def pool(tokens: np.ndarray, attention_mask: np.ndarray, pooling: str) -> np.ndarray:
+    """The pooled vectors (n, dim) of token vectors (n, length, dim), by `pooling`."""
+    if pooling == "cls":
+        return tokens[:, 0]
+    mask = attention_mask[..., None].astype(np.float32)
+    return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 
 
 def exported_path(files: ModelFiles, quantized: bool) -> Path:
@@ -193,6 +198,22 @@ def _quantize(source: Path, target: Path) -> None:
 def _export_fp32(model: Any, target: Path) -> None:
     import torch
 
+    example = example_inputs()
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "tokens")}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            token_model(model), example, str(target),
+            input_names=list(INPUTS), output_names=["tokens"], dynamic_axes=axes,
+            opset_version=17, dynamo=False,
+        )  # fmt: skip
+
+
+def token_model(model: Any) -> Any:
+    """A copy of a loaded SentenceTransformer's transformer as a torch module that maps
+    (input_ids, attention_mask, token_type_ids) to token vectors, ready to be traced."""
+    import torch
+
     transformer = copy.deepcopy(model[0].auto_model).eval()  # tracing leaves state behind
 
     class LastHiddenState(torch.nn.Module):
@@ -205,12 +226,12 @@ def _export_fp32(model: Any, target: Path) -> None:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
+    return LastHiddenState()
+
+
+def example_inputs() -> tuple[Any, Any, Any]:
+    """Model inputs to trace with: a batch of two texts of eight tokens."""
+    import torch
+
     example = torch.ones((2, 8), dtype=torch.int64)
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "tokens")}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            LastHiddenState(), (example, example, torch.zeros_like(example)), str(target),
-            input_names=list(_INPUTS), output_names=["tokens"], dynamic_axes=axes,
-            opset_version=17, dynamo=False,
-        )  # fmt: skip
+    return example, example, torch.zeros_like(example)

@@ -34,14 +34,15 @@ def test_build_prints_a_summary_and_skipped_files(built):
 
 
 def test_a_first_build_exports_the_encoder_quietly(tmp_path):
-    """On a fresh machine the first build exports the model to ONNX (int8) into the cache;
-    the terminal shows the summary and nothing of the exporters' chatter."""
+    """On a fresh machine the first build traces the model for later builds and exports it
+    to ONNX for questions, into the cache; the terminal shows the summary and nothing of
+    the exporters' chatter."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
     cache = tmp_path / "cache"
     result = run_cli("build", cwd=tmp_path, env={"RAG_CACHE_DIR": str(cache)})
     assert result.returncode == 0 and result.stdout.startswith("Indexed 2 articles")
     assert result.stderr.strip() == "", result.stderr
-    assert list(cache.glob("onnx/*/model-int8.onnx"))
+    assert list(cache.glob("torchscript/*/model.pt")) and list(cache.glob("onnx/*/model.onnx"))
 
 
 def test_ask_prints_the_answer_with_its_sources(built):

@@ -35,6 +35,17 @@ def test_onnx_gives_the_torch_vectors(backends):
     )
 
 
+def test_the_traced_model_gives_sentence_transformers_vectors(backends):
+    """The torch backend runs the transformer traced into the cache; padded batches of
+    different lengths give what sentence-transformers' own encode gives."""
+    texts = [TEXT, "A short one.", TEXT + " " + TEXT]
+    chunks = [ChunkToEmbed(text, [(0, len(text))]) for text in texts]
+    ours, _ = backends["torch"].embed_chunks(chunks)
+    theirs = backends["torch"].model.encode(texts, normalize_embeddings=True)
+    assert np.all(np.sum(ours * theirs, axis=1) > 0.9999)
+    assert "TracedEncoder" in type(backends["torch"]._forward("torch")).__name__
+
+
 def test_int8_stays_close_to_fp32(backends):
     reference, sentences = backends["torch"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
     quantized, quantized_sentences = backends["onnx-int8"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
