@@ -189,7 +189,10 @@ class Embedder:
         if backend == "torch":
             path = traced_path(self._files)
             path = path if path.is_file() else trace(self.model, self._files)
-            return TracedEncoder(self._files, path) if path else None
+            try:
+                return TracedEncoder(self._files, path) if path else None
+            except (RuntimeError, OSError):  # a damaged cache file: run the model as it is
+                return None
         return self._onnx(backend == "onnx-int8")
 
     def _onnx(self, quantized: bool) -> Forward | None:

@@ -70,3 +70,17 @@ def test_ask_from_a_cold_process_does_not_import_torch(seed_index):
         [sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True
     )
     assert out.stdout.split() == ["True", "False", "False"], out.stderr
+
+
+def test_a_damaged_traced_model_in_the_cache_is_not_fatal(tmp_path, monkeypatch):
+    """A cache file cut short (a full disk, say) makes the build run the model untraced."""
+    from rag.traced_encoder import traced_path
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    embedder = Embedder(backend="torch")
+    path = traced_path(embedder._files)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PK\x03\x04 not a model")
+    vectors, _ = embedder.embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    expected = embedder.model.encode([TEXT], normalize_embeddings=True)
+    assert float(vectors[0] @ expected[0]) > 0.9999
