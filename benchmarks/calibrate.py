@@ -87,7 +87,7 @@ class Case:
     def correct(self, weights: Weights) -> bool:
         """Whether those sentences hold the expected phrases and cite an expected source."""
         chosen = self.chosen(weights)
-        text = " ".join(answering._sentence_text(self.data, c.row) for c in chosen).lower()
+        text = " ".join(self.data.sentence_text(c.row) for c in chosen).lower()
         sources = {self.data.documents[int(self.data.sentences[c.row][0])].source for c in chosen}
         groups = self.question["expect_all_of_any"]
         phrases_ok = all(any(p.lower() in text for p in group) for group in groups)

@@ -145,7 +145,7 @@ def candidates(
     for passage, hit in enumerate(hits):
         first, stop = (int(v) for v in data.chunks[hit.row, 3:5])
         for row in range(first, stop):
-            if not addresses_an_ai(_sentence_text(data, row)):  # never an answer to obey
+            if not addresses_an_ai(data.sentence_text(row)):  # never an answer to obey
                 passage_of.setdefault(row, passage)
     if not passage_of:
         return []
@@ -166,7 +166,7 @@ def candidates(
             coverage=sum(w for t, w in term_weights.items() if same_as(t) & own),
             context=sum(w for t, w in term_weights.items() if same_as(t) & around),
             novelty=len(own - asked) / len(own) if own else 0.0,
-            answer_type=float(cue is not None and cue(_sentence_text(data, row), own)),
+            answer_type=float(cue is not None and cue(data.sentence_text(row), own)),
             passage_similarity=hits[passage_of[row]].similarity,
         )
         scored.append(candidate.scored(weights))
@@ -182,7 +182,7 @@ class _SentenceTerms:
 
     def __call__(self, row: int) -> set[str]:
         if row not in self._cache:
-            self._cache[row] = set(analyze(_sentence_text(self._data, row)))
+            self._cache[row] = set(analyze(self._data.sentence_text(row)))
         return self._cache[row]
 
     def around(self, row: int) -> set[str]:
@@ -229,8 +229,3 @@ def _term_weights(terms: set[str], lexical: LexicalIndex) -> dict[str, float]:
     weights = {term: min(lexical.idf(t) for t in same_as(term)) for term in terms}
     total = sum(weights.values())
     return {term: w / total for term, w in weights.items()} if total > 0 else {}
-
-
-def _sentence_text(data: IndexData, row: int) -> str:
-    doc, start, end = (int(v) for v in data.sentences[row])
-    return data.documents[doc].text[start:end]

@@ -75,7 +75,8 @@ def ranking(
         from .rerank import rerank
 
         head, tail = rows[: settings.rerank_depth], rows[settings.rerank_depth :]
-        rows = rerank(settings.rerank_model, query, head, [_text(data, row) for row in head]) + tail
+        texts = [data.chunk_text(row) for row in head]
+        rows = rerank(settings.rerank_model, query, head, texts) + tail
     return rows, fused
 
 
@@ -103,7 +104,7 @@ def _distinct(data: IndexData, rows: list[int], limit: int) -> list[int]:
     texts: set[str] = set()
     for row in rows:
         doc, start, end = (int(v) for v in data.chunks[row, :3])
-        text = " ".join(_text(data, row).split())
+        text = " ".join(data.chunk_text(row).split())
         if text in texts or any(_overlaps(data.chunks[other], doc, start, end) for other in kept):
             continue
         kept.append(row)
@@ -111,11 +112,6 @@ def _distinct(data: IndexData, rows: list[int], limit: int) -> list[int]:
         if len(kept) == limit:
             break
     return kept
-
-
-def _text(data: IndexData, row: int) -> str:
-    doc, start, end = (int(v) for v in data.chunks[row, :3])
-    return data.documents[doc].text[start:end]
 
 
 def _overlaps(other: np.ndarray, doc: int, start: int, end: int) -> bool:

@@ -56,6 +56,16 @@ class IndexData:
     sentence_vectors: np.ndarray
     lexical: LexicalIndex
 
+    def chunk_text(self, row: int) -> str:
+        """The text of chunk row `row`."""
+        doc, start, end = (int(v) for v in self.chunks[row, :3])
+        return self.documents[doc].text[start:end]
+
+    def sentence_text(self, row: int) -> str:
+        """The text of sentence row `row`."""
+        doc, start, end = (int(v) for v in self.sentences[row])
+        return self.documents[doc].text[start:end]
+
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The committed manifest, or None if there is no index yet."""

@@ -55,7 +55,7 @@ def sweep(
         yield _row(
             _describe(changes), "fused", measure(dataclasses.replace(defaults, **changes))["fused"]
         )
-    texts = [data.documents[doc].text[start:end] for doc, start, end in data.chunks[:, :3].tolist()]
+    texts = [data.chunk_text(row) for row in range(len(data.chunks))]
     for k1, b in itertools.product(*BM25.values()):
         lexical = LexicalIndex.build(texts, k1=k1, b=b)
         scores = measure(defaults, dataclasses.replace(data, lexical=lexical))

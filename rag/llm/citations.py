@@ -28,7 +28,7 @@ from ..lexical import analyze
 from ..sentences import split_sentences
 from ..store import IndexData
 from ..types import Citation
-from .prompt import NOT_FOUND, Shown, sentence_text
+from .prompt import NOT_FOUND, Shown
 
 SUPPORT = 1.0  # cosine + weighted share of the claim's words found around the quote
 MIN_COSINE = 0.3
@@ -84,9 +84,9 @@ class Checker:
         self._shown = shown
         self._embed = embed
         self._rows = [
-            [r for r in s.rows if not addresses_an_ai(sentence_text(data, r))] for s in shown
+            [r for r in s.rows if not addresses_an_ai(data.sentence_text(r))] for s in shown
         ]
-        self._terms = [[set(analyze(sentence_text(data, r))) for r in rows] for rows in self._rows]
+        self._terms = [[set(analyze(data.sentence_text(r))) for r in rows] for rows in self._rows]
         self._numbers: dict[int, int] = {}  # sentence row -> citation number
         self._offset = 0  # how much of the (normalized) reply has been read
         self._held: list[Claim] = []

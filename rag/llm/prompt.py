@@ -146,7 +146,7 @@ def _fit(
     for row, passage in zip(chunk_rows, passages):
         first, stop = int(data.chunks[row, 3]), int(data.chunks[row, 4])
         header = _header(len(shown) + 1, passage)
-        texts = [sentence_text(data, r) for r in range(first, stop)]
+        texts = [data.sentence_text(r) for r in range(first, stop)]
         costs = count([header, *texts])
         room -= costs[0] + 2
         end = first
@@ -195,9 +195,3 @@ def _header(number: int, passage: Passage) -> str:
 def _quoted(text: str) -> str:
     """Every line prefixed with "> ", so nothing in the text can end the quotation."""
     return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
-
-
-def sentence_text(data: IndexData, row: int) -> str:
-    """The text of sentence row `row` of the index."""
-    doc, start, end = (int(v) for v in data.sentences[row])
-    return data.documents[doc].text[start:end]
