@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .lexical import analyze
@@ -26,9 +26,7 @@ def search_query(question: str, history: History | None) -> str:
     """The text to search for `question`: the question itself, or for a follow-up that
     names too little on its own, the question it follows (itself resolved the same way,
     so "And Biden?" then "Why?" still carries the first topic) followed by this one."""
-    earlier = [q.strip() for q in _user_turns(history or []) if q.strip()]
-    if earlier and earlier[-1] == question.strip():
-        earlier.pop()  # the history already ends with the question being asked
+    earlier = [text for role, text in turns(history, question) if role == "user"]
     parts = [question]
     while earlier and len(parts) < _MAX_TURNS and leans_on_context(parts[0]):
         parts.insert(0, earlier.pop())
@@ -41,19 +39,24 @@ def leans_on_context(question: str) -> bool:
     return bool(_LEANS_ON_CONTEXT.search(question)) or len(analyze(question)) <= _FEW_TERMS
 
 
-def _user_turns(history: History) -> Iterable[str]:
-    for turn in history:
+def turns(history: History | None, question: str) -> list[tuple[str, str]]:
+    """Earlier (role, text) turns of a conversation in any accepted form, oldest first,
+    whitespace collapsed, without a final repeat of the question being asked."""
+    found: list[tuple[object, object]] = []
+    for turn in history or []:
         if isinstance(turn, str):
-            yield turn
+            found.append(("user", turn))
         elif isinstance(turn, (list, tuple)):
-            if turn and isinstance(turn[0], str):
-                yield turn[0]
-        elif _field(turn, "role") == "user":
-            yield _text(_field(turn, "content"))
-
-
-def _field(turn: Any, name: str) -> Any:
-    return turn.get(name) if isinstance(turn, dict) else getattr(turn, name, None)
+            found += list(zip(("user", "assistant"), turn))
+        elif isinstance(turn, dict):
+            found.append((turn.get("role"), turn.get("content")))
+        else:  # a message object
+            found.append((getattr(turn, "role", None), getattr(turn, "content", None)))
+    cleaned = [(str(role), " ".join(_text(content).split())) for role, content in found]
+    cleaned = [(role, text) for role, text in cleaned if text and role in ("user", "assistant")]
+    if cleaned and cleaned[-1] == ("user", " ".join(question.split())):
+        cleaned.pop()
+    return cleaned
 
 
 def _text(content: Any) -> str:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..answering import NOT_FOUND
-from ..conversation import History
+from ..conversation import History, turns
 from ..store import IndexData
 from ..types import Answer, Passage
 from .citations import Checker, without_thinking
 from .client import ChatClient, LLMError
-from .prompt import answer_messages, rewrite_messages, turns
+from .prompt import answer_messages, rewrite_messages
 from .settings import LLMSettings
 
 _REWRITE_TOKENS = 96

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..chunking import TokenCounter, tiktoken_counter
-from ..conversation import History
+from ..conversation import History, turns
 from ..store import IndexData
 from ..types import Passage
 
@@ -76,37 +76,6 @@ def rewrite_messages(question: str, history: History | None, budget: int) -> lis
         {"role": "system", "content": REWRITE_SYSTEM},
         {"role": "user", "content": f"{conversation}\n\nLast question: {question}"},
     ]
-
-
-def turns(history: History | None, question: str) -> list[tuple[str, str]]:
-    """Earlier (role, text) turns of a conversation in any accepted form, oldest first,
-    without a final repeat of the question being asked."""
-    found: list[tuple[str, object]] = []
-    for turn in history or []:
-        if isinstance(turn, str):
-            found.append(("user", turn))
-        elif isinstance(turn, (list, tuple)):
-            found += list(zip(("user", "assistant"), turn))
-        elif isinstance(turn, dict):
-            found.append((turn.get("role"), turn.get("content")))
-        else:  # a message object
-            found.append((getattr(turn, "role", None), getattr(turn, "content", None)))
-    cleaned = [(str(role), " ".join(_text(content).split())) for role, content in found]
-    cleaned = [(role, text) for role, text in cleaned if text and role in ("user", "assistant")]
-    if cleaned and cleaned[-1] == ("user", " ".join(question.split())):
-        cleaned.pop()
-    return cleaned
-
-
-def _text(content: object) -> str:
-    """The text of a message's content: a string, or text parts as Gradio sends them."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict) and content.get("type", "text") == "text":
-        return str(content.get("text") or "")
-    if isinstance(content, (list, tuple)):
-        return " ".join(map(_text, content))
-    return ""
 
 
 def shown_text(data: IndexData, shown: Shown) -> str:
