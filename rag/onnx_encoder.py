@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,21 +154,24 @@ def exported_path(files: ModelFiles, quantized: bool) -> Path:
 def export(model: Any, files: ModelFiles, quantized: bool) -> Path | None:
     """Export a loaded SentenceTransformer's transformer to the cache; None if that fails
     (no `onnx` package, an architecture the exporter cannot trace...)."""
-    target = exported_path(files, quantized)
+    plain = cached(exported_path(files, False), lambda path: _export_fp32(model, path))
+    if plain is None or not quantized:
+        return plain
+    return cached(exported_path(files, True), lambda path: _quantize(plain, path))
+
+
+def cached(target: Path, write: Callable[[Path], None]) -> Path | None:
+    """`target` in the cache, first written by `write(path)` to a temporary file that then
+    replaces it whole; None if writing fails (the caller runs the model another way)."""
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f"{target.stem}.{os.getpid()}.tmp.onnx")
+    temporary = target.with_name(f"{target.stem}.{os.getpid()}.tmp{target.suffix}")
     try:
-        plain = exported_path(files, quantized=False)
-        if not plain.is_file():
-            _export_fp32(model, temporary)
-            os.replace(temporary, plain)
-        if quantized:
-            _quantize(plain, temporary)
-            os.replace(temporary, target)
-    except Exception as error:  # any failure means: stay on torch
-        _log.info("ONNX export of %s failed, staying on torch: %s", files.path, error)
+        write(temporary)
+        os.replace(temporary, target)
+    except Exception as error:  # any failure means: do without it
+        _log.info("could not write %s: %s", target, error)
         temporary.unlink(missing_ok=True)
         return None
     return target

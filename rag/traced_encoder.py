@@ -9,17 +9,13 @@ export, keyed by the model folder's fingerprint.
 
 from __future__ import annotations
 
-import logging
-import os
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .onnx_encoder import INPUTS, ModelFiles, cache_dir, example_inputs, pool, token_model
-
-_log = logging.getLogger(__name__)
+from .onnx_encoder import INPUTS, ModelFiles, cache_dir, cached, example_inputs, pool, token_model
 
 
 def traced_path(files: ModelFiles) -> Path:
@@ -29,13 +25,11 @@ def traced_path(files: ModelFiles) -> Path:
 
 def trace(model: Any, files: ModelFiles) -> Path | None:
     """Trace a loaded SentenceTransformer's transformer into the cache; None if that fails."""
-    import torch
+    return cached(traced_path(files), lambda path: _trace(model, path))
 
-    target = traced_path(files)
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f"model.{os.getpid()}.tmp.pt")
+
+def _trace(model: Any, target: Path) -> None:
+    import torch
     from transformers.utils import logging as transformers_logging
 
     verbosity = transformers_logging.get_verbosity()
@@ -44,15 +38,9 @@ def trace(model: Any, files: ModelFiles) -> Path | None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(token_model(model), example_inputs(), check_trace=False)
-        traced.save(str(temporary))
-        os.replace(temporary, target)
-    except Exception as error:  # any failure means: run the model as it is
-        _log.info("tracing %s failed, staying on sentence-transformers: %s", files.path, error)
-        temporary.unlink(missing_ok=True)
-        return None
+        traced.save(str(target))
     finally:
         transformers_logging.set_verbosity(verbosity)
-    return target
 
 
 class TracedEncoder:
