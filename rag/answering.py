@@ -67,6 +67,9 @@ _CUES = {
     r"\d{1,2}(\.\d\d)?\s?[ap]m)\b",
     "speech": r"[\"“”‘’]|\b(said|says|told|according to|argued|warned|called|described)\b",
 }
+_SPEECH_VERBS = (
+    "say|tell|think|claim|argue|warn|describe|call|react|respond|explain|summari[sz]e|sum up|put it"
+)
 _NAME = re.compile(r"(?<=\S )[A-Z][\w’'-]+")  # a capitalised word inside a sentence
 _ASKS_FOR = (
     (r"\bwhy\b|\breasons?\b|\bwhat (caused|led)\b", "cause"),
@@ -76,17 +79,13 @@ _ASKS_FOR = (
         "number",
     ),
     (r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bat what time\b", "date"),
-    (
-        r"\b(say|said|tell|told|think|thought|claim|argue|warn|describe|call|react|respond)\b",
-        "speech",
-    ),
+    (rf"\b(said|told|thought|{_SPEECH_VERBS})\b", "speech"),
     (r"\b(who|whom|whose|where)\b", "name"),
 )
 
 
 _SPEAKER = re.compile(
-    r"\b(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+"
-    r"(?:say|tell|think|claim|argue|warn|describe|call|react|respond)\b",
+    rf"\b(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:{_SPEECH_VERBS})\b",
     re.IGNORECASE,
 )
 Cue = Callable[[str, set[str]], bool]

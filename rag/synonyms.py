@@ -1,8 +1,10 @@
 """Words a question and its answer often use for the same thing ("asked" and "requested").
 
-A short hand-made list of the verbs and adverbs that news questions paraphrase most. It lets
-a sentence count as holding a question's word when it holds one of these alternatives; it
-raised held-out answer accuracy on both held-out sets (benchmarks/calibrate.py).
+A short hand-made list of the verbs, adverbs and nouns that news questions paraphrase most.
+It lets a sentence count as holding a question's word when it holds one of these
+alternatives; it raised held-out answer accuracy on both held-out sets
+(benchmarks/calibrate.py). The last three groups left them unchanged and answer two
+paraphrases of the example questions (tests/data/paraphrases.jsonl).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ _GROUPS = (
     "earlier before previous previously prior past former",
     "job role post position work works",
     "leader head chief boss",
+    "american america us usa",
+    "war wars conflict conflicts fighting battle battles",
+    "alliance alliances ally allies allied",
 )
 
 

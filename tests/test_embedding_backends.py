@@ -10,6 +10,7 @@ import pytest
 
 from rag.embedding import ChunkToEmbed, Embedder
 from rag.errors import RagError
+from rag.traced_encoder import native_bf16
 
 TEXT = (
     "NATO refused a no-fly zone. Zelensky asked for it again and again. "
@@ -20,7 +21,7 @@ SPANS = [(0, 27), (28, 66), (67, len(TEXT))]
 
 @pytest.fixture(scope="module")
 def backends(embedder):
-    return {name: Embedder(backend=name) for name in ("torch", "onnx", "onnx-int8")}
+    return {name: Embedder(backend=name) for name in ("torch", "torch-bf16", "onnx", "onnx-int8")}
 
 
 def test_onnx_gives_the_torch_vectors(backends):
@@ -52,6 +53,18 @@ def test_int8_stays_close_to_fp32(backends):
     assert float(reference[0] @ quantized[0]) > 0.99
     assert quantized_sentences[0].shape == (3, 384)
     assert np.all(np.sum(sentences[0] * quantized_sentences[0], axis=1) > 0.98)
+
+
+def test_bf16_stays_close_to_fp32(backends):
+    """The traced model with bfloat16 matrix products: what `auto` embeds chunks with on a
+    CPU that computes bfloat16 natively."""
+    reference, sentences = backends["torch"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    bf16, bf16_sentences = backends["torch-bf16"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    assert not np.array_equal(reference, bf16)  # really computed in bfloat16
+    assert float(reference[0] @ bf16[0]) > 0.999
+    assert np.all(np.sum(sentences[0] * bf16_sentences[0], axis=1) > 0.999)
+    assert "TracedEncoder" in type(backends["torch-bf16"]._forward("torch-bf16")).__name__
+    assert Embedder()._bulk_backend() == ("torch-bf16" if native_bf16() else "torch")
 
 
 def test_unknown_backend_is_a_one_line_error(monkeypatch):

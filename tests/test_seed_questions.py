@@ -14,13 +14,14 @@ SEED_QUESTIONS = read_jsonl(DATA / "seed_questions.jsonl")
 PARAPHRASES = read_jsonl(DATA / "paraphrases.jsonl")
 
 
-# Extractive answers (no LLM) answer every seed question and this share of the paraphrases;
-# the known misses are p03 (the Bosnia passage is not among the five passages retrieved: it
-# shares almost no word with the question, so BM25 ranks it second to last, and the dense
-# model only third) and p04 (abstains: "the American president" and "sum up" are too far
-# from "Biden, who was US president at the time, put it" for the model). The bar catches
-# regressions; raising it is the goal.
-PARAPHRASE_BAR = 10  # of 12
+BLIND = read_jsonl(DATA / "paraphrases_blind.jsonl")
+# `paraphrases_blind.jsonl` was written and committed before anything was run on it, after
+# the synonyms that made every paraphrase above pass (war/conflict, alliance/allies,
+# American/US; "sum up" asks for a quote): an honest measure of how far extractive answers
+# carry to new wording. Its known misses are b04 (the passage quoting Biden is not among
+# the five retrieved) and b08 ("opponents"/"argument" for "Critics argue": that sentence
+# ranks fifth). The bar catches regressions; raising it is the goal.
+BLIND_BAR = 8  # of 10
 
 
 def _problems(assistant, question: dict) -> list[str]:
@@ -28,7 +29,7 @@ def _problems(assistant, question: dict) -> list[str]:
     return failures(question, answer.found, answer.text, [c.source for c in answer.citations])
 
 
-@pytest.mark.parametrize("question", SEED_QUESTIONS + PARAPHRASES, ids=lambda q: q["id"])
+@pytest.mark.parametrize("question", SEED_QUESTIONS + PARAPHRASES + BLIND, ids=lambda q: q["id"])
 def test_every_answer_is_well_formed_and_off_topic_questions_abstain(assistant, question):
     answer = assistant.ask(question["question"])
     assert not marker_problems(answer.text, [c.number for c in answer.citations])
@@ -44,18 +45,23 @@ def test_seed_questions_are_answered(assistant, question):
     assert not _problems(assistant, question)
 
 
-def test_most_paraphrases_are_answered(assistant):
-    missed = {q["id"]: _problems(assistant, q) for q in PARAPHRASES}
+@pytest.mark.parametrize("question", PARAPHRASES, ids=lambda q: q["id"])
+def test_paraphrases_are_answered(assistant, question):
+    assert not _problems(assistant, question)
+
+
+def test_most_blind_paraphrases_are_answered(assistant):
+    missed = {q["id"]: _problems(assistant, q) for q in BLIND}
     missed = {qid: problems for qid, problems in missed.items() if problems}
-    passed = len(PARAPHRASES) - len(missed)
-    assert passed >= PARAPHRASE_BAR, f"{passed}/{len(PARAPHRASES)} pass; misses: {missed}"
+    passed = len(BLIND) - len(missed)
+    assert passed >= BLIND_BAR, f"{passed}/{len(BLIND)} pass; misses: {missed}"
 
 
 def test_citations_quote_the_original_files(assistant):
     """Every quote is found at its offsets in the text extracted from the original file."""
     extracted = {p.name: load_document(p.name, p.read_bytes()).text for p in SEEDS.iterdir()}
     checked = 0
-    for question in SEED_QUESTIONS + PARAPHRASES:
+    for question in SEED_QUESTIONS + PARAPHRASES + BLIND:
         for citation in assistant.ask(question["question"]).citations:
             assert extracted[citation.source][citation.start : citation.end] == citation.quote
             checked += 1

@@ -63,8 +63,10 @@ def venv(work: Path) -> Path:
 
 
 def measure(
-    folder: Path, work: Path, ours_s: float, chunk_tokens: int, overlap: int
+    folder: Path, work: Path, ours_s: dict[str, float], chunk_tokens: int, overlap: int
 ) -> list[Figure]:
+    """LlamaIndex's build of `folder` against ours (`ours_s`: seconds by backend; the first
+    is the default)."""
     python = venv(work)
     script = work / "peer_build.py"
     script.write_text(_SCRIPT)
@@ -79,7 +81,8 @@ def measure(
         ]
     )
     result = json.loads(out.strip().splitlines()[-1])
-    ratio = ours_s / wall
+    (default, ours), *others = ours_s.items()
+    ratio = ours / wall
     return [
         Figure(
             "3",
@@ -90,5 +93,8 @@ def measure(
             None,
             {**result, "chunk_tokens": chunk_tokens},
         ),
-        Figure("3", "our build / LlamaIndex build", round(ratio, 3), "x", "<= 0.67", ratio <= 0.67),
-    ]
+        Figure("3", f"our build ({default}) / LlamaIndex build", round(ratio, 3), "x", "<= 0.67",
+               ratio <= 0.67),
+        *(Figure("3", f"our build with RAG_EMBED_BACKEND={backend} / LlamaIndex build",
+                 round(seconds / wall, 3), "x") for backend, seconds in others),
+    ]  # fmt: skip
