@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = write_folder(work / "scifact", args.docs)
     from rag.embedding import bulk_default
 
-    index = work / f"index-{bulk_default()}"
+    default = bulk_default()
+    index = work / f"index-{default}"
     chosen = set(args.only.split(","))
     figures: list[Figure] = []
     began = time.perf_counter()
@@ -47,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         found, _ = build.measure(folder, work, args.repeat)
         figures += found
         ours_s = {
-            backend: median(found[0].detail["seconds"][backend])
-            for backend in (bulk_default(), "torch")
+            backend: median(found[0].detail["seconds"][backend]) for backend in (default, "torch")
         }
     if "batch" in chosen:
         figures += build.batch_sizes(work)

@@ -54,7 +54,8 @@ class ChunkToEmbed:
 def bulk_default() -> str:
     """The backend that `auto` embeds chunks with: bfloat16 where the CPU computes it
     natively (twice as fast, cosine >= 0.9999 with fp32), else fp32 (README, Performance).
-    onnx-int8 is slower than both on two cores."""
+    onnx-int8 is not chosen: its speed varies from CPU to CPU and from run to run, and its
+    vectors are further from fp32."""
     return "torch-bf16" if native_bf16() else "torch"
 
 
