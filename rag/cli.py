@@ -25,7 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # output still buffered (stdout is a pipe) meets a closed reader here
+        return status
     except RagError as error:
         print(f"rag: error: {error}", file=sys.stderr)
         return 1
