@@ -40,6 +40,14 @@ def run_cli(
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_state(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """User state goes to temporary folders shared by the session, here and in the apps the
+    tests start: the model exports (RAG_CACHE_DIR) and Gradio's uploads (GRADIO_TEMP_DIR)."""
+    os.environ["RAG_CACHE_DIR"] = str(tmp_path_factory.mktemp("rag-cache"))
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the session."""
