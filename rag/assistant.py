@@ -204,6 +204,38 @@ class Assistant:
         yield from _PIECE.findall(answer.text)
         yield answer
 
+    def closest_sentences(self, passages: Sequence[Passage], query: str) -> list[Citation]:
+        """Each passage's sentence closest in meaning to `query`, as a citation numbered by
+        the passage's rank: what a declined answer shows as related.
+
+        Raises:
+            QuestionError: `query` is empty or has nothing to search for.
+        """
+        vector = self._embed(_checked(query))
+        related = []
+        for passage in passages:
+            doc_row = self._doc_rows[passage.chunk.source]
+            ordinal = int(passage.chunk.id.rsplit("#", 1)[1])
+            chunk_row = int(np.searchsorted(self._data.chunks[:, 0], doc_row)) + ordinal
+            first, stop = (int(v) for v in self._data.chunks[chunk_row, 3:5])
+            cosines = np.asarray(self._data.sentence_vectors[first:stop], np.float32) @ vector
+            _, start, end = (int(v) for v in self._data.sentences[first + int(cosines.argmax())])
+            doc, score = self._data.documents[doc_row], round(float(cosines.max()), 4)
+            quote, page = doc.text[start:end], doc.page_at(start)
+            related.append(
+                Citation(passage.rank, doc.source, doc.title, quote, start, end, score, page)
+            )
+        return related
+
+    @property
+    def documents(self) -> list[Document]:
+        """The indexed articles, in index order."""
+        return self._data.documents
+
+    @functools.cached_property
+    def _doc_rows(self) -> dict[str, int]:
+        return {doc.source: row for row, doc in enumerate(self._data.documents)}
+
     def _embed(self, text: str) -> np.ndarray:
         with self._embed_lock:
             return self._embedder.embed_query(text)

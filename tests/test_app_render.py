@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 import pytest
 from markdown_it import MarkdownIt
 
-from rag.assistant import IndexInfo
+from rag.assistant import MAX_QUESTION_CHARS, IndexInfo
 from rag.types import Answer, BuildReport, Chunk, Citation, Document, Passage
 from rag.web import render
 from rag.web.links import raw_url, source_url
 from rag.web.source_page import render_source_page
+from rag.web.uploads import Outcome
 
 HOSTILE = (
     "<img src=x onerror=alert(1)> <script>alert(2)</script> ![pixel](http://203.0.113.9/p.png) "
@@ -77,6 +79,7 @@ def test_answer_links_each_marker_and_lists_its_sources():
     items = re.findall(r"<li>(.*?)</li>", page, flags=re.S)
     assert len(items) == 2 and "A &lt;title&gt;" in items[0] and "a b.txt" in items[0]
     assert f'href="{raw_url("news/a b.txt")}"' in items[0] and "page 3" in items[1]
+    assert 'href="/raw/news/a%20b.txt#page=3"' in items[1]  # a PDF opens at the cited page
     assert "“NATO refused.”" in items[1] and "page" not in items[0]
 
 
@@ -86,18 +89,22 @@ def test_a_note_about_the_answer_is_shown_under_it():
     assert page.rstrip().endswith("<p><em>Note: the LLM &lt;timed out&gt;</em></p>"), page
 
 
-def test_an_abstention_lists_the_related_passages_instead_of_sources():
-    answer = Answer(
-        "Capital?",
-        "The articles do not answer this question.",
-        False,
-        [],
-        [passage(1), passage(2)],
-        "Capital?",
+def test_an_abstention_lists_each_related_passages_closest_sentence_on_a_linked_line():
+    answer = Answer("Capital?", "The articles do not answer this question.", False, [],
+                    [passage(1), passage(2)], "Capital?")  # fmt: skip
+    long = "A closest sentence that runs on " + "and on " * 60 + "<b>to the end</b>."
+    related = [citation(1, "Zelenskyy proposed a joint air defence."), citation(2, long, page=4)]
+    page = rendered(render.answer_markdown(answer, related))
+    assert "Related passages" in page and "Sources" not in page and "<b>" not in page
+    items = re.findall(r"<li>(.*?)</li>", page, flags=re.S)
+    assert len(items) == 2 and all("\n" not in item for item in items), items
+    first = f'<a href="{html.escape(source_url("news/a b.txt", 10, 49))}">'
+    assert items[0].startswith(
+        first + "“Zelenskyy proposed a joint air defence.”</a> — A &lt;title"
     )
-    page = rendered(render.answer_markdown(answer))
-    assert "Related passages" in page and "Sources" not in page
-    assert page.count(f'href="{html.escape(source_url("news/a b.txt", 100, 118))}"') == 1
+    assert len(html.unescape(re.sub(r"<[^>]+>", "", items[1]))) < 300 and "…”" in items[1]
+    assert 'href="/raw/news/a%20b.txt#page=4"' in items[1] and "page 4" in items[1]
+    assert "Related passages" not in render.answer_markdown(answer)  # none given, none shown
 
 
 def test_panel_shows_the_search_its_passages_and_their_scores():
@@ -116,6 +123,52 @@ def test_panel_shows_the_search_its_passages_and_their_scores():
     related = Answer("Capital?", "no", False, [], [passage(1)], "Capital?")
     page = rendered(render.panel_markdown(related))
     assert "Related passages" in page and "Retrieved" not in page and "follow-up" not in page
+
+
+def test_a_long_question_is_said_to_be_shortened_and_not_called_a_follow_up():
+    question = "Why did NATO refuse? " + "very " * 2000
+    searched = question.strip()[:MAX_QUESTION_CHARS]
+    answer = Answer(question, "x [1]", True, [citation(1)], [passage(1)], searched)
+    panel = rendered(render.panel_markdown(answer))
+    notice = f"the question has {len(question.strip()):,} characters and only its first 2,000"
+    assert notice in panel and "follow-up" not in panel
+    assert len(panel) < 2000 and "Why did NATO refuse? very very" in panel
+    shown = rendered(render.question_markdown(question))
+    assert notice in shown and shown.count("very") == searched.count("very")
+    assert (
+        render.shortened_notice("Short?") == "" and render.question_markdown("Short?") == "Short?"
+    )
+
+
+@dataclass(frozen=True)
+class RatedAnswer(Answer):
+    """An answer from a reader that estimates whether the articles answer the question."""
+
+    confidence: float = 0.0
+
+
+def test_the_confidence_is_shown_when_the_answer_has_one():
+    rated = RatedAnswer("Why?", "x [1]", True, [citation(1)], [], "Why?", confidence=0.873)
+    assert "Confidence that the articles answer this: 87%" in render.answer_markdown(rated)
+
+
+def test_library_results_name_each_file_or_give_the_one_shared_reason():
+    mixed = [Outcome("a.txt", "a.txt", "added"), Outcome("../b <i>.txt", None, "binary data")]
+    page = rendered(render.library_result_markdown(mixed, "the index is busy"))
+    assert "✅ a.txt: added" in page and "❌ ../b &lt;i&gt;.txt: binary data" in page
+    assert "<i>" not in page and "⚠️ the index is busy" in page
+    many = [Outcome(f"n{i}.txt", None, "1,000 files at once") for i in range(1000)]
+    assert render.library_result_markdown(many) == "**Nothing changed:** 1,000 files at once."
+    listed = render.library_result_markdown([*mixed, *many[:20]])
+    assert listed.count("\n") == render.LISTED_FILES and listed.endswith("… and 10 more")
+
+
+def test_article_choices_label_each_article_by_title_and_file():
+    docs = [Document("a/b.txt", "A  title\n", "text", "h"), Document("c.md", "", "text", "h")]
+    assert render.article_choices(docs) == [
+        ("A title · a/b.txt", "a/b.txt"),
+        ("c.md · c.md", "c.md"),
+    ]
 
 
 def test_status_shows_counts_model_and_build_time():
@@ -161,6 +214,18 @@ def test_source_page_marks_the_span_on_each_page_it_covers():
     assert page.count('id="cited"') == 1 and page.index('id="cited"') < page.index('id="page-2"')
     assert "<b>" not in page and "Report &amp; co" in page and "cited passage on page 1" in page
     assert 'href="/raw/r.pdf#page=1"' in page
+
+
+def test_source_page_shows_the_title_once():
+    text = "Alpha reactor\n\nThe alpha reactor runs at 42 kelvin."
+    doc = Document("a.txt", "Alpha reactor", text, "h")
+    page = render_source_page(doc, None, None)
+    assert page.count("Alpha reactor") == 2  # the <title> and the header, not the text
+    assert re.search(r"<main>The alpha reactor runs", page)
+    cited = render_source_page(doc, 0, 13)  # a cited title stays in the text, marked
+    assert '<main><mark id="cited">Alpha reactor</mark>' in cited
+    other = render_source_page(Document("b.txt", "Beta", "Alpha reactor\n\nText.", "h"), 0, 5)
+    assert "<main><mark" in other  # a first line that is not the title stays
 
 
 @pytest.mark.parametrize(("start", "end"), [(None, None), (5, 5), (7, 3), (0, 10_000), (-1, 4)])

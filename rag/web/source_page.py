@@ -39,7 +39,9 @@ mark { background: #ffe066; padding: .1em 0; scroll-margin-top: 35vh; }
 
 def render_source_page(doc: Document, start: int | None, end: int | None) -> str:
     """The article `doc` as an HTML page, with `doc.text[start:end]` in `<mark>` when both are
-    given and delimit a non-empty span of the text (otherwise nothing is marked)."""
+    given and delimit a non-empty span of the text (otherwise nothing is marked). The title
+    heads the page once: a first line that repeats it is left out of the text below, unless
+    the span marks it."""
     span = _span(len(doc.text), start, end)
     page = doc.page_at(span[0]) if span else None
     facts = [escape(doc.source)]
@@ -62,11 +64,27 @@ def _span(length: int, start: int | None, end: int | None) -> tuple[int, int] | 
     return start, end
 
 
+def _title_end(doc: Document, span: tuple[int, int] | None) -> int:
+    """Where the text starts below its first line, if that line is the title the header
+    shows and the span does not begin in it; else 0."""
+    text = doc.text
+    first = len(text) - len(text.lstrip())
+    line_end = text.find("\n", first)
+    line_end = len(text) if line_end < 0 else line_end
+    if " ".join(text[first:line_end].split()) != " ".join(doc.title.split()):
+        return 0
+    if span and span[0] < line_end:
+        return 0
+    return len(text) - len(text[line_end:].lstrip())
+
+
 def _body(doc: Document, span: tuple[int, int] | None) -> str:
-    """The escaped text, cut at page starts and at the span's ends; a span that crosses a
-    page break is marked on each side of it, and only its first part carries the anchor."""
-    pages = [p for p in doc.page_starts if 0 < p < len(doc.text)]
-    cuts = sorted({0, len(doc.text), *pages, *(span or ())})
+    """The escaped text below any title line, cut at page starts and at the span's ends; a
+    span that crosses a page break is marked on each side of it, and only its first part
+    carries the anchor."""
+    top = _title_end(doc, span)
+    pages = [p for p in doc.page_starts if top < p < len(doc.text)]
+    cuts = sorted({top, len(doc.text), *pages, *(c for c in span or () if c > top)})
     out, anchored = [], False
     if doc.page_starts:
         out.append('<span class="page" id="page-1">Page 1</span>')
