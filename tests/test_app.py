@@ -14,6 +14,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from app_server import ARTIFACTS, ROOT, browser, running_app
 from conftest import DATA, SEEDS, read_jsonl
+from pdfs import make_pdf
+
+from rag.assistant import MAX_QUESTION_CHARS
 
 QUESTION = "Why did NATO refuse a no-fly zone?"
 BOT = '#chat [data-testid="bot"]'
@@ -32,6 +35,10 @@ MARK_IN_VIEW = """() => {
     const box = document.querySelector('mark').getBoundingClientRect();
     return box.top >= 0 && box.bottom <= window.innerHeight;
 }"""
+PDF_PAGES = [
+    "Epsilon loop report. The cooling loop of the epsilon plant was inspected in May.",
+    "The epsilon loop runs at 300 kelvin and is cooled by heavy water pumped from the lake.",
+]
 HOSTILE = (
     "The alpha reactor runs at 42 kelvin <img src=x onerror=alert(1)> and "
     "![tracker](http://203.0.113.9/pixel.png) <script>alert(2)</script>.\n\n"
@@ -43,6 +50,7 @@ HOSTILE = (
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("chat") / "articles"
     shutil.copytree(SEEDS, source)
+    (source / "epsilon report.pdf").write_bytes(make_pdf(PDF_PAGES, title="Epsilon loop"))
     return source
 
 
@@ -145,6 +153,8 @@ def test_chat_streams_a_cited_answer_and_links_open_the_highlighted_passage(
     mark = source.locator("mark#cited")
     assert " ".join(mark.inner_text().split()) == quote
     source.wait_for_function(MARK_IN_VIEW)
+    title = source.locator("header h1").inner_text()
+    assert title and not source.locator("main").inner_text().lstrip().startswith(title)
     source.screenshot(path=str(ARTIFACTS / "source-view.png"))
     assert (ARTIFACTS / "source-view.png").stat().st_size > 10_000
     raw = source.locator("header a", has_text="original file")
@@ -164,23 +174,83 @@ def test_follow_up_question_is_searched_with_the_conversation(open_chat, app_url
     assert "follow-up" in page.locator("#passages").inner_text()
 
 
-def test_unanswerable_question_shows_the_closest_passages_as_related(open_chat, app_url, context):
+def test_unanswerable_question_shows_each_related_passages_closest_sentence(
+    open_chat, app_url, context
+):
     page = open_chat()
     text = ask(page, QUESTIONS["q09"]["question"])
     assert "do not answer" in text and "[1]" not in text and "Related passages" in text
+    related = page.locator(BOT).last.locator("li")
+    lines = [item.inner_text() for item in related.all()]
+    assert len(lines) >= 3 and all("\n" not in line and line.startswith("“") for line in lines)
+    assert len({line.split("”")[0] for line in lines}) == len(lines), lines  # all different
+    sentence = related.first.locator(SOURCE_LINK).first
+    said = sentence.inner_text().strip("“”")
+    with context.expect_page() as opened:
+        sentence.click()
+    source = opened.value
+    source.wait_for_load_state()
+    assert " ".join(source.locator("mark#cited").inner_text().split()) == said
     panel = page.locator("#passages").inner_text()
     assert "Related passages" in panel and "Retrieved passages" not in panel and "score " in panel
 
 
-def test_expected_problems_show_one_line_errors_not_tracebacks(open_chat, app_url, context):
+def test_unusable_questions_leave_the_conversation_and_say_what_to_do_by_the_box(
+    open_chat, app_url, context
+):
     page = open_chat()
+    ask(page, QUESTION)
+    log_lines = (ARTIFACTS / "app.log").read_text().count("\n")
     box = page.locator("#question textarea")
-    box.fill("?!")
-    box.press("Enter")
-    toast = page.locator('[data-testid="toast-body"]')
-    toast.wait_for()
-    assert "no words to search" in toast.inner_text()
-    assert page.locator(BOT).count() == 0 and "Traceback" not in page.content()
+    hint = page.locator("#question-hint")
+    for question, message in (("", "the question is empty"), ("?!", "no words to search")):
+        box.fill(question)
+        box.press("Enter")
+        hint.get_by_text(message).wait_for()
+        assert page.locator(BOT).count() == 1 and "Sources" in page.locator(BOT).first.inner_text()
+        assert box.input_value() == question
+    page.screenshot(path=str(ARTIFACTS / "question-hint.png"))
+    assert page.locator('[data-testid="toast-body"]').count() == 0
+    assert page.locator("#chat .error, #question .error").count() == 0  # no overlay
+    box.click()  # nothing covers the box: a click reaches it, and the next question goes in
+    page.keyboard.type("Who asked NATO to close Ukraine's airspace?")
+    page.keyboard.press("Enter")
+    page.locator(BOT).nth(1).locator(SOURCE_LINK).first.wait_for()
+    assert hint.inner_text().strip() == ""
+    logged = (ARTIFACTS / "app.log").read_text().splitlines()[log_lines:]
+    refused = [line for line in logged if "refused:" in line]
+    assert len(refused) == 2 and "Traceback" not in "\n".join(logged), logged
+
+
+def test_a_very_long_question_is_searched_shortened_and_says_so(open_chat, app_url, context):
+    page = open_chat()
+    question = "Why did NATO refuse a no-fly zone over Ukraine? " + "Please explain. " * 640
+    assert len(question) > 10_000
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+    page.locator(BOT).last.locator(SOURCE_LINK).first.wait_for()
+    notice = f"{len(question.strip()):,} characters and only its first {MAX_QUESTION_CHARS:,}"
+    assert notice in page.locator("#question-hint").inner_text()
+    panel = page.locator("#passages").inner_text()
+    searched = panel.split("\n")[0]
+    assert searched.startswith("Searched for: Why did NATO") and len(searched) < 400, searched
+    assert notice in panel and "follow-up" not in panel
+
+
+def test_a_pdf_citation_opens_the_original_at_the_cited_page(open_chat, app_url, context):
+    page = open_chat()
+    text = ask(page, "How cold does the epsilon loop run?")
+    assert "300 kelvin" in text, text
+    raw = page.locator(BOT).last.locator('a[href^="/raw/epsilon%20report.pdf"]').first
+    assert raw.get_attribute("href") == "/raw/epsilon%20report.pdf#page=2"
+    with context.expect_page() as opened:
+        raw.click()
+    original = opened.value
+    original.wait_for_load_state()
+    assert original.url.endswith("/raw/epsilon%20report.pdf#page=2"), original.url
+    response = original.request.get(original.url.split("#")[0])
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
 
 
 def test_several_tabs_asking_at_once_each_get_their_own_answer(open_chat, app_url, context):
@@ -204,6 +274,7 @@ def test_chat_api_answers_through_gradio_client(app_url):
     client = Client(app_url, verbose=False)
     result = client.predict(QUESTION, api_name="/chat")
     assert isinstance(result, str) and "[\\[1\\]](/source/" in result and "**Sources**" in result
+    (ARTIFACTS / "gradio_client-chat.txt").write_text(result)  # the README quotes its start
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("   ", api_name="/chat")
 

@@ -1,28 +1,29 @@
-"""The Gradio page: the chat, the passages panel, the index status and its re-index button."""
+"""The Gradio page: the chat, the passages panel, the index status and its re-index button,
+and (unless read-only) the library panel to add and remove articles."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ..errors import RagError
 from ..types import Answer
 from . import render
+from .api import add_endpoints, related_of
+from .library_panel import add_library_panel, index_progress, listing
+from .problems import as_gradio_errors, user_message
 
 if TYPE_CHECKING:
     from .library import Library
-
-log = logging.getLogger(__name__)
 
 CONCURRENT_ANSWERS = 4  # questions answered at once; the index and model are shared
 CSS = """
 #passages { max-height: 78vh; overflow-y: auto; }
 #index-status p { margin: 0; }
+#question-hint p { margin: 0; }
+#articles { max-height: 40vh; overflow-y: auto; }
 """
 _PLACEHOLDER = (
     "Ask a question about the articles. Every sentence of the answer cites the article it "
@@ -30,9 +31,11 @@ _PLACEHOLDER = (
 )
 
 
-def build_demo(library: Library) -> gr.Blocks:
-    """The chat page over `library`; its API endpoint `/chat` takes a question, returns Markdown."""
-    with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
+def build_demo(library: Library, *, read_only: bool = False) -> gr.Blocks:
+    """The chat page over `library`; its API endpoints are those of `api.add_endpoints`."""
+    with gr.Blocks(
+        title="Ask the articles", analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as demo:
         history = gr.State([])  # this conversation as plain text, for follow-up questions
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -40,7 +43,7 @@ def build_demo(library: Library) -> gr.Blocks:
                     status = gr.Markdown("Loading…", elem_id="index-status", latex_delimiters=[])
                     reindex = gr.Button("Re-index", elem_id="reindex", size="sm", scale=0)
                 chat = gr.Chatbot(
-                    elem_id="chat", show_label=False, height="calc(100vh - 200px)",
+                    elem_id="chat", show_label=False, height="calc(100vh - 230px)",
                     latex_delimiters=[], allow_tags=False, buttons=["copy"],
                     feedback_options=None, placeholder=_PLACEHOLDER,
                 )  # fmt: skip
@@ -48,92 +51,74 @@ def build_demo(library: Library) -> gr.Blocks:
                     elem_id="question", show_label=False, submit_btn=True, autofocus=True,
                     placeholder="Ask a question about the articles", lines=1, max_lines=6,
                 )  # fmt: skip
+                hint = gr.Markdown("", elem_id="question-hint", latex_delimiters=[])
             with gr.Column(scale=2):
+                articles = None if read_only else add_library_panel(library, status)
                 panel = gr.Markdown(render.EMPTY_PANEL, elem_id="passages", latex_delimiters=[])
 
         def respond(text: str, messages: list[Any], turns: list[Any]) -> Iterator[tuple[Any, ...]]:
-            with _user_errors():
+            try:
                 yield from _respond(library, text, messages, turns)
+            except Exception as error:  # the conversation stays; the box keeps the question
+                problem = render.problem_markdown(user_message(error))
+                yield text, messages, gr.skip(), gr.skip(), problem
 
-        def answer(question: str) -> str:
-            """Answer a question from the articles: Markdown with [n] markers, then the sources."""
-            with _user_errors():
-                return render.answer_markdown(library.assistant.ask(question))
+        def refresh(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            with as_gradio_errors():
+                report = library.refresh(index_progress(progress))
+                return _status(library, report, articles)
 
-        def refresh(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
-            with _user_errors():
-                report = library.refresh(lambda total: _Bar(progress, total))
-                return render.status_markdown(library.assistant.info, report)
+        def show_status() -> tuple[Any, ...]:
+            with as_gradio_errors():
+                return _status(library, None, articles)
 
-        def show_status() -> str:
-            with _user_errors():
-                return render.status_markdown(library.assistant.info)
-
+        listing = [status] if articles is None else [status, articles]
         question.submit(
-            respond, [question, chat, history], [question, chat, panel, history],
-            api_visibility="private", concurrency_limit=CONCURRENT_ANSWERS, concurrency_id="answer",
+            respond, [question, chat, history], [question, chat, panel, history, hint],
+            api_visibility="private", concurrency_limit=CONCURRENT_ANSWERS,
+            concurrency_id="answer", show_progress_on=[chat],
         )  # fmt: skip
-        gr.api(
-            answer, api_name="chat", concurrency_limit=CONCURRENT_ANSWERS, concurrency_id="answer"
-        )
-        reindex.click(refresh, None, status, api_visibility="private", concurrency_limit=1)
+        add_endpoints(library, CONCURRENT_ANSWERS)
+        reindex.click(
+            refresh, None, listing, api_visibility="private", concurrency_limit=1,
+            concurrency_id="library",
+        )  # fmt: skip
         chat.clear(
-            lambda: ([], render.EMPTY_PANEL), None, [history, panel], api_visibility="private"
-        )
-        demo.load(show_status, None, status, api_visibility="private")
+            lambda: ([], render.EMPTY_PANEL, ""), None, [history, panel, hint],
+            api_visibility="private",
+        )  # fmt: skip
+        demo.load(show_status, None, listing, api_visibility="private")
     return demo
 
 
 def _respond(
     library: Library, text: str, messages: list[Any], turns: list[Any]
 ) -> Iterator[tuple[Any, ...]]:
-    """Stream the answer into the chat: (question box, chat, panel, conversation) updates."""
-    pieces = library.assistant.stream(text, turns)
+    """Stream the answer into the chat: (question box, chat, panel, conversation, hint)."""
+    assistant = library.assistant
+    pieces = assistant.stream(text, turns)
     first = next(pieces)  # an unusable question fails here, before the chat changes
     messages = [*messages, _message("user", render.question_markdown(text))]
+    notice = render.shortened_notice(text)
+    hint = f"ℹ️ {notice}" if notice else ""
     so_far = ""
     for piece in itertools.chain([first], pieces):
         if isinstance(piece, Answer):
-            reply = _message("assistant", render.answer_markdown(piece))
+            shown = render.answer_markdown(piece, related_of(assistant, piece))
             turns = [*turns, _message("user", text.strip()), _message("assistant", piece.text)]
-            yield "", [*messages, reply], render.panel_markdown(piece), turns
+            chat = [*messages, _message("assistant", shown)]
+            yield "", chat, render.panel_markdown(piece), turns, hint
             return
         so_far += piece
         reply = _message("assistant", render.partial_markdown(so_far))
-        yield "", [*messages, reply], gr.skip(), gr.skip()
+        yield "", [*messages, reply], gr.skip(), gr.skip(), hint
+
+
+def _status(library: Library, report: Any, articles: gr.CheckboxGroup | None) -> tuple[Any, ...]:
+    """The index status, and the library's article list when there is one."""
+    status = render.status_markdown(library.assistant.info, report)
+    return (status,) if articles is None else (status, listing(library))
 
 
 def _message(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Show expected problems as their one-line message, and unexpected ones without a
-    traceback (that goes to the server log)."""
-    try:
-        yield
-    except gr.Error:
-        raise
-    except RagError as error:
-        raise gr.Error(str(error)) from None
-    except Exception as error:
-        log.exception("the chat failed")
-        kind = type(error).__name__
-        raise gr.Error(f"Something went wrong ({kind}); the server log has details.") from None
-
-
-class _Bar:
-    """A build's progress bar, shown by Gradio over the index status."""
-
-    def __init__(self, progress: gr.Progress, total: int) -> None:
-        self._progress, self._total, self._done = progress, total, 0
-        self.update(0)
-
-    def update(self, n: int) -> None:
-        self._done += n
-        desc = "Embedding new and changed articles"
-        self._progress((self._done, self._total), desc=desc, unit="chunks")
-
-    def close(self) -> None:
-        """Gradio hides the bar when the event ends."""
