@@ -78,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, help="port to listen on (default: 7860, or GRADIO_SERVER_PORT)"
     )
+    serve.add_argument(
+        "--auth", action="append", default=[], metavar="USER:PASSWORD",
+        help="require sign-in with this account (repeatable; or RAG_AUTH)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--auth-file", metavar="FILE", help="accounts, one USER:PASSWORD a line (or RAG_AUTH_FILE)"
+    )
+    serve.add_argument(
+        "--mcp", action="store_true", help="also serve the MCP tools ask and search (or RAG_MCP=1)"
+    )
+    serve.add_argument(
+        "--read-only", action="store_true",
+        help="no adding or removing articles from the page (or RAG_READ_ONLY=1)",
+    )  # fmt: skip
     serve.set_defaults(run=_serve)
 
     evaluate = commands.add_parser(
@@ -152,18 +166,18 @@ def _print_report(report: BuildReport) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .web.options import ServeOptions
     from .web.server import serve
 
     settings = Settings.from_env(source_dir=args.source, index_dir=args.index)
+    options = ServeOptions.from_env(
+        read_only=args.read_only, mcp=args.mcp, auth=args.auth, auth_file=args.auth_file
+    )
     progress = _progress_bar if sys.stderr.isatty() else None
     serve(
-        settings.source_dir,
-        settings.index_dir,
-        host=args.host,
-        port=args.port,
-        progress=progress,
-        built=_print_report,
-    )
+        settings.source_dir, settings.index_dir, host=args.host, port=args.port,
+        progress=progress, built=_print_report, options=options,
+    )  # fmt: skip
     return 0
 
 

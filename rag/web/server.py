@@ -1,8 +1,10 @@
 """Run the chat: bring the index up to date, then serve the page and the source routes.
 
 One FastAPI app holds our routes (`/source/...`, `/raw/...`) with the Gradio page mounted at
-`/`, so the chat, its `/chat` API and every source link share one origin. Nothing is fetched
-from the internet: no analytics, no share tunnel, no CDN (Gradio serves its own fonts).
+`/`, so the chat, its API (and MCP tools, with `--mcp`) and every source link share one
+origin. With accounts, Gradio's login guards its page and API, and `SignInGate` the rest.
+Nothing is fetched from the internet: no analytics, no share tunnel, no CDN (Gradio serves
+its own fonts).
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from ..config import Settings
 from ..errors import RagError
+from .access import is_loopback
 from .library import Library
+from .options import ServeOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fastapi import FastAPI
+    from gradio.routes import App
+    from starlette.requests import HTTPConnection
 
     from ..indexer import ProgressFactory
     from ..types import BuildReport
@@ -31,23 +38,51 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+MCP_PATH = "/gradio_api/mcp"
 
 
-def create_app(library: Library) -> FastAPI:
+def create_app(library: Library, options: ServeOptions | None = None) -> FastAPI:
     """The web app over an already loaded `library`: source routes, and the chat at `/`."""
     import gradio as gr
     from fastapi import FastAPI
+    from starlette.routing import Mount
 
+    from .access import SignInGate
+    from .links import RAW_ROUTE, SOURCE_ROUTE
     from .routes import source_router
     from .ui import CSS, build_demo
 
+    options = options or ServeOptions()
+    accounts = options.accounts
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(source_router(lambda: library.assistant))
-    return gr.mount_gradio_app(
-        app, build_demo(library), path="/", footer_links=[], run_history=False,
-        allowed_paths=[], enable_monitoring=False, mcp_server=False, ssr_mode=False,
-        pwa=False, css=CSS,
+    gr.mount_gradio_app(
+        app, build_demo(library, read_only=options.read_only), path="/", footer_links=[],
+        run_history=False, allowed_paths=[], enable_monitoring=False, mcp_server=options.mcp,
+        ssr_mode=False, pwa=False, css=CSS, auth=accounts.check if accounts else None,
+        auth_message="Sign in to ask the articles.",
+        max_file_size=int(Settings.from_env().max_file_mb * 2**20),
     )  # fmt: skip
+    if accounts:
+        gradio_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount))
+        guarded = (f"{SOURCE_ROUTE}/", f"{RAW_ROUTE}/", MCP_PATH)
+        app.add_middleware(
+            SignInGate, accounts=accounts, signed_in=_session(gradio_app), guarded=guarded
+        )
+    return app
+
+
+def _session(gradio_app: App) -> Callable[[HTTPConnection], bool]:
+    """Whether a request carries the session cookie of a browser signed in to Gradio."""
+
+    def signed_in(connection: HTTPConnection) -> bool:
+        cookie = f"access-token-{gradio_app.cookie_id}"
+        token = connection.cookies.get(cookie) or connection.cookies.get(
+            f"access-token-unsecure-{gradio_app.cookie_id}"
+        )
+        return token is not None and token in gradio_app.tokens
+
+    return signed_in
 
 
 def serve(
@@ -58,6 +93,7 @@ def serve(
     port: int | None = None,
     progress: ProgressFactory | None = None,
     built: Callable[[BuildReport], object] | None = None,
+    options: ServeOptions | None = None,
 ) -> None:
     """Index `source_dir` into `index_dir` (only what changed), then serve the chat until
     interrupted.
@@ -67,6 +103,7 @@ def serve(
             else 127.0.0.1:7860).
         progress: makes the progress bar of the build.
         built: told what the build did, before the server starts.
+        options: sign-in, MCP, read-only (default: none of them).
 
     Raises:
         RagError: the address is taken or invalid, or the index cannot be built or loaded.
@@ -74,20 +111,28 @@ def serve(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
     port = _port(port)
+    options = options or ServeOptions()
     _check_free(host, port)
+    if not options.accounts and not is_loopback(host):
+        can = "read the articles and ask" + ("" if options.read_only else ", add and remove")
+        _say(
+            f"Warning: listening on {host} without sign-in: anyone who can reach port {port} "
+            f"can {can}; add --auth USER:PASSWORD"
+        )
     library = Library(source_dir, index_dir)
     _say(f"Bringing the index in {index_dir}/ up to date with {source_dir}/ …")
     report = library.refresh(progress)
     if built:
         built(report)
     _say("Starting the chat …")
-    app = create_app(library)
+    app = create_app(library, options)
 
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    threading.Thread(target=_announce, args=(server, url), daemon=True).start()
+    mcp = f"; MCP tools ask and search: {url}{MCP_PATH}/" if options.mcp else ""
+    threading.Thread(target=_announce, args=(server, url, mcp), daemon=True).start()
     server.run()
 
 
@@ -116,10 +161,10 @@ def _check_free(host: str, port: int) -> None:
         ) from None
 
 
-def _announce(server: object, url: str) -> None:
+def _announce(server: object, url: str, mcp: str) -> None:
     while not getattr(server, "started", False):
         time.sleep(0.05)
-    _say(f"Chat ready: {url}  (Ctrl+C stops it)")
+    _say(f"Chat ready: {url}{mcp}  (Ctrl+C stops it)")
 
 
 def _say(line: str) -> None:
