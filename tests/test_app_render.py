@@ -155,8 +155,8 @@ def test_the_confidence_is_shown_when_the_answer_has_one():
 def test_library_results_name_each_file_or_give_the_one_shared_reason():
     mixed = [Outcome("a.txt", "a.txt", "added"), Outcome("../b <i>.txt", None, "binary data")]
     page = rendered(render.library_result_markdown(mixed, "the index is busy"))
-    assert "✅ a.txt: added" in page and "❌ ../b &lt;i&gt;.txt: binary data" in page
-    assert "<i>" not in page and "⚠️ the index is busy" in page
+    assert "✓ a.txt: added" in page and "✗ ../b &lt;i&gt;.txt: binary data" in page
+    assert "<i>" not in page and "⚠ the index is busy" in page
     many = [Outcome(f"n{i}.txt", None, "1,000 files at once") for i in range(1000)]
     assert render.library_result_markdown(many) == "**Nothing changed:** 1,000 files at once."
     listed = render.library_result_markdown([*mixed, *many[:20]])

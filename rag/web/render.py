@@ -64,7 +64,7 @@ def shortened_notice(question: str) -> str:
 
 def problem_markdown(message: str) -> str:
     """A problem with what the user asked or did, as one line shown beside the question box."""
-    return f"⚠️ {one_line(message)}"
+    return f"⚠ {one_line(message)}"
 
 
 def partial_markdown(text: str) -> str:
@@ -140,7 +140,8 @@ def status_markdown(info: IndexInfo, report: BuildReport | None = None) -> str:
             f"Re-indexed: {report.added} added, {report.changed} changed, "
             f"{report.removed} removed, {report.unchanged} unchanged."
         )
-    skipped = f" {len(report.skipped)} files skipped." if report.skipped else ""
+    count = len(report.skipped)
+    skipped = f" {count} file{'s' if count > 1 else ''} skipped." if count else ""
     return f"{status}\n\n{change}{skipped}"
 
 
@@ -152,8 +153,8 @@ def library_result_markdown(outcomes: Sequence[Outcome], problem: str = "") -> s
     if not done and len(refused) > 1 and len({o.message for o in refused}) == 1:
         lines = [f"**Nothing changed:** {one_line(refused[0].message)}."]
     else:
-        rows = [f"- ✅ {one_line(o.saved_as or o.name)}: {one_line(o.message)}" for o in done]
-        rows += [f"- ❌ {one_line(o.name)}: {one_line(o.message)}" for o in refused]
+        rows = [f"- ✓ {one_line(o.saved_as or o.name)}: {one_line(o.message)}" for o in done]
+        rows += [f"- ✗ {one_line(o.name)}: {one_line(o.message)}" for o in refused]
         lines = rows[:LISTED_FILES]
         if len(rows) > LISTED_FILES:
             lines.append(f"- … and {len(rows) - LISTED_FILES:,} more")

@@ -113,12 +113,8 @@ def serve(
     port = _port(port)
     options = options or ServeOptions()
     _check_free(host, port)
-    if not options.accounts and not is_loopback(host):
-        can = "read the articles and ask" + ("" if options.read_only else ", add and remove")
-        _say(
-            f"Warning: listening on {host} without sign-in: anyone who can reach port {port} "
-            f"can {can}; add --auth USER:PASSWORD"
-        )
+    if warning := exposure_warning(host, port, options):
+        _say(warning)
     library = Library(source_dir, index_dir)
     _say(f"Bringing the index in {index_dir}/ up to date with {source_dir}/ …")
     report = library.refresh(progress)
@@ -134,6 +130,17 @@ def serve(
     mcp = f"; MCP tools ask and search: {url}{MCP_PATH}/" if options.mcp else ""
     threading.Thread(target=_announce, args=(server, url, mcp), daemon=True).start()
     server.run()
+
+
+def exposure_warning(host: str, port: int, options: ServeOptions) -> str:
+    """One line when the chat would be open to the network without sign-in ('' if not)."""
+    if options.accounts or is_loopback(host):
+        return ""
+    can = "read the articles and ask" + ("" if options.read_only else ", add and remove")
+    return (
+        f"Warning: listening on {host} without sign-in: anyone who can reach port {port} "
+        f"can {can}; add --auth USER:PASSWORD"
+    )
 
 
 def _port(port: int | None) -> int:

@@ -63,12 +63,12 @@ def build_demo(library: Library, *, read_only: bool = False) -> gr.Blocks:
                 problem = render.problem_markdown(user_message(error))
                 yield text, messages, gr.skip(), gr.skip(), problem
 
-        def refresh(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        def refresh(progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
             with as_gradio_errors():
                 report = library.refresh(index_progress(progress))
                 return _status(library, report, articles)
 
-        def show_status() -> tuple[Any, ...]:
+        def show_status() -> Any:
             with as_gradio_errors():
                 return _status(library, None, articles)
 
@@ -100,7 +100,7 @@ def _respond(
     first = next(pieces)  # an unusable question fails here, before the chat changes
     messages = [*messages, _message("user", render.question_markdown(text))]
     notice = render.shortened_notice(text)
-    hint = f"ℹ️ {notice}" if notice else ""
+    hint = f"ℹ {notice}" if notice else ""
     so_far = ""
     for piece in itertools.chain([first], pieces):
         if isinstance(piece, Answer):
@@ -114,10 +114,10 @@ def _respond(
         yield "", [*messages, reply], gr.skip(), gr.skip(), hint
 
 
-def _status(library: Library, report: Any, articles: gr.CheckboxGroup | None) -> tuple[Any, ...]:
+def _status(library: Library, report: Any, articles: gr.CheckboxGroup | None) -> Any:
     """The index status, and the library's article list when there is one."""
     status = render.status_markdown(library.assistant.info, report)
-    return (status,) if articles is None else (status, listing(library))
+    return status if articles is None else (status, listing(library))
 
 
 def _message(role: str, content: str) -> dict[str, str]:
