@@ -65,6 +65,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
             with urllib.request.urlopen(f"{url}/config", timeout=5) as response:
                 if response.status == 200:
                     return
+        except urllib.error.HTTPError as error:
+            if error.code == 401:  # up, and asking for sign-in
+                return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.3)

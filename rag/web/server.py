@@ -136,7 +136,7 @@ def exposure_warning(host: str, port: int, options: ServeOptions) -> str:
     """One line when the chat would be open to the network without sign-in ('' if not)."""
     if options.accounts or is_loopback(host):
         return ""
-    can = "read the articles and ask" + ("" if options.read_only else ", add and remove")
+    can = "read the articles and ask" if options.read_only else "read, ask, add and remove articles"
     return (
         f"Warning: listening on {host} without sign-in: anyone who can reach port {port} "
         f"can {can}; add --auth USER:PASSWORD"
