@@ -125,6 +125,9 @@ class OnnxEncoder:
         onnxruntime.set_default_logger_severity(3)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
+        # Idle threads sleep rather than spin: a spinning thread keeps a core busy after each
+        # short question, a core the chat server needs (benchmarks/concurrency.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(model_path), options, providers=["CPUExecutionProvider"]
         )

@@ -18,7 +18,6 @@ from .problems import as_gradio_errors, user_message
 if TYPE_CHECKING:
     from .library import Library
 
-CONCURRENT_ANSWERS = 4  # questions answered at once; the index and model are shared
 CSS = """
 #passages { max-height: 78vh; overflow-y: auto; }
 #index-status p { margin: 0; }
@@ -31,8 +30,9 @@ _PLACEHOLDER = (
 )
 
 
-def build_demo(library: Library, *, read_only: bool = False) -> gr.Blocks:
-    """The chat page over `library`; its API endpoints are those of `api.add_endpoints`."""
+def build_demo(library: Library, *, read_only: bool = False, concurrency: int = 4) -> gr.Blocks:
+    """The chat page over `library`, answering `concurrency` questions at once; its API
+    endpoints are those of `api.add_endpoints`."""
     with gr.Blocks(
         title="Ask the articles", analytics_enabled=False, delete_cache=(3600, 3600)
     ) as demo:
@@ -75,10 +75,10 @@ def build_demo(library: Library, *, read_only: bool = False) -> gr.Blocks:
         listing = [status] if articles is None else [status, articles]
         question.submit(
             respond, [question, chat, history], [question, chat, panel, history, hint],
-            api_visibility="private", concurrency_limit=CONCURRENT_ANSWERS,
+            api_visibility="private", concurrency_limit=concurrency,
             concurrency_id="answer", show_progress_on=[chat],
         )  # fmt: skip
-        add_endpoints(library, CONCURRENT_ANSWERS)
+        add_endpoints(library, concurrency)
         reindex.click(
             refresh, None, listing, api_visibility="private", concurrency_limit=1,
             concurrency_id="library",
@@ -88,7 +88,9 @@ def build_demo(library: Library, *, read_only: bool = False) -> gr.Blocks:
             api_visibility="private",
         )  # fmt: skip
         demo.load(show_status, None, listing, api_visibility="private")
-    return demo
+    # Waiting tabs learn their place in the queue each second, not at every answer that
+    # starts (with 20 clients that is a message to each waiting one, per answer).
+    return demo.queue(status_update_rate=1)
 
 
 def _respond(
