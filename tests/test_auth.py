@@ -71,6 +71,13 @@ def test_options_read_the_environment(monkeypatch, tmp_path):
     options = ServeOptions.from_env()
     assert options.read_only and not options.mcp and options.accounts.check("bob", "b")
     assert not ServeOptions.from_env(auth=["carol:c"]).accounts.check("alice", "a")
+    assert options.answer_concurrency == 4
+    monkeypatch.setenv("RAG_ANSWER_CONCURRENCY", "2")
+    assert ServeOptions.from_env().answer_concurrency == 2
+    monkeypatch.setenv("RAG_ANSWER_CONCURRENCY", "0")
+    with pytest.raises(RagError, match="RAG_ANSWER_CONCURRENCY='0' is not a whole number above 0"):
+        ServeOptions.from_env()
+    monkeypatch.setenv("RAG_ANSWER_CONCURRENCY", "")
     monkeypatch.setenv("RAG_MCP", "maybe")
     with pytest.raises(RagError, match="RAG_MCP='maybe' is not a yes/no value: use 1 or 0"):
         ServeOptions.from_env()
