@@ -10,13 +10,14 @@ CPU beyond it) and waiting (latency beyond one client's).
 
 `--concurrency 1,2,4,8` compares answer-concurrency limits (RAG_ANSWER_CONCURRENCY);
 `--app DIR` (repeatable) measures the app.py of other checkouts in the same run, rounds
-interleaved, e.g. the commit before a change.
+interleaved, e.g. the commit before a change. `--client gradio_client` asks through the
+gradio_client library instead (threads of this process), whose own CPU per call then
+weighs on the same cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -30,7 +31,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import httpx
+from chat_load import LOADS, Load
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="4", help="RAG_ANSWER_CONCURRENCY values")
     parser.add_argument("--app", action="append", help="checkout whose app.py to serve")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds")
+    parser.add_argument("--client", choices=("http", "gradio_client"), default="http")
     parser.add_argument("--work", default="/tmp/rag-concurrency", help="scratch folder")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -79,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                 index = work / f"index-{apps.index(app)}"
                 with serving(app, source, index, limit) as (url, pid):
                     for n in counts:
-                        rows.append(measure(url, pid, n, args.seconds, questions, app, limit))
+                        load = LOADS[args.client](url, n, args.seconds, questions)
+                        rows.append(measure(pid, load, app, limit))
     bare = bare_answer(work / "index-0", questions)
     report = summary(rows, bare)
     print(json.dumps(report, indent=1) if args.json else table(report))
@@ -117,62 +120,27 @@ class serving:
         self.process.wait(timeout=30)
 
 
-def measure(
-    url: str, pid: int, clients: int, seconds: float, questions: list[str], app: Path,
-    limit: int,
-) -> Row:  # fmt: skip
-    """`clients` asking back to back for `seconds`, after one warm-up question each."""
-    server, machine, own = _cpu(pid), _machine_cpu(), time.process_time()
-    latencies = asyncio.run(_load(url, clients, seconds, questions))
-    server = _cpu(pid) - server
-    own = time.process_time() - own
-    busy = _machine_cpu() - machine
+def measure(pid: int, load: Load, app: Path, limit: int) -> Row:
+    """Run `load` against server `pid`; time and CPU are counted from the end of its warm-up."""
+    start: dict[str, float] = {}
+
+    def started() -> None:
+        start.update(server=_cpu(pid), machine=_machine_cpu(), own=time.process_time(),
+                     wall=time.monotonic())  # fmt: skip
+
+    latencies = load.run(started)
+    seconds = time.monotonic() - start["wall"]
+    server = _cpu(pid) - start["server"]
+    own = time.process_time() - start["own"]
+    busy = _machine_cpu() - start["machine"]
     n = len(latencies)
     return Row(
-        app=app.name, concurrency=limit, clients=clients, answers=n,
+        app=app.name, concurrency=limit, clients=load.clients, answers=n,
         per_second=round(n / seconds, 1), p50_ms=round(statistics.median(latencies) * 1000),
         p95_ms=round(_percentile(latencies, 95) * 1000),
         server_cpu_ms=round(server / n * 1000, 1), client_cpu_ms=round(own / n * 1000, 1),
         other_cores=round(max(busy - server - own, 0) / seconds, 2),
     )  # fmt: skip
-
-
-async def _load(url: str, clients: int, seconds: float, questions: list[str]) -> list[float]:
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=2 * clients + 2)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
-        await asyncio.gather(*(_ask(http, q, f"warm-{i}") for i, q in enumerate(questions)))
-        stop = time.monotonic() + seconds
-
-        async def client(number: int) -> None:
-            turn = number
-            while time.monotonic() < stop:
-                began = time.monotonic()
-                await _ask(http, questions[turn % len(questions)], f"client-{number}")
-                latencies.append(time.monotonic() - began)
-                turn += 1
-
-        await asyncio.gather(*(client(i) for i in range(clients)))
-    return latencies
-
-
-async def _ask(http: httpx.AsyncClient, question: str, session: str) -> str:
-    """One question through the queue, as a chat tab would ask it: join, then read the
-    event's stream until it completes."""
-    joined = await http.post(
-        "/gradio_api/call/chat", json={"data": [question], "session_hash": session}
-    )
-    joined.raise_for_status()
-    event = ""
-    async with http.stream("GET", f"/gradio_api/call/chat/{joined.json()['event_id']}") as stream:
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                if event == "error":
-                    raise RuntimeError(f"{question!r}: {line}")
-                return json.loads(line[5:])[0]
-    raise RuntimeError(f"{question!r}: the stream ended without an answer")
 
 
 def bare_answer(index: Path, questions: list[str], rounds: int = 20) -> dict[str, float]:
@@ -247,8 +215,9 @@ def _cpu(pid: int) -> float:
 
 
 def _machine_cpu() -> float:
-    """CPU seconds all processes of the machine have used so far (not idle, not iowait)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    """CPU seconds all processes of the machine have used so far: user, nice, system, irq
+    and softirq time (not idle, iowait, or time stolen by the hypervisor)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
     return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
 
 
