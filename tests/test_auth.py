@@ -64,25 +64,6 @@ def test_malformed_accounts_are_one_line_errors_that_never_show_a_password(
         load_accounts([], str(tmp_path / "missing.txt"))
 
 
-def test_options_read_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("RAG_AUTH", "alice:a, bob:b")
-    monkeypatch.setenv("RAG_READ_ONLY", "yes")
-    monkeypatch.setenv("RAG_MCP", "0")
-    options = ServeOptions.from_env()
-    assert options.read_only and not options.mcp and options.accounts.check("bob", "b")
-    assert not ServeOptions.from_env(auth=["carol:c"]).accounts.check("alice", "a")
-    assert options.answer_concurrency == 4
-    monkeypatch.setenv("RAG_ANSWER_CONCURRENCY", "2")
-    assert ServeOptions.from_env().answer_concurrency == 2
-    monkeypatch.setenv("RAG_ANSWER_CONCURRENCY", "0")
-    with pytest.raises(RagError, match="RAG_ANSWER_CONCURRENCY='0' is not a whole number above 0"):
-        ServeOptions.from_env()
-    monkeypatch.setenv("RAG_ANSWER_CONCURRENCY", "")
-    monkeypatch.setenv("RAG_MCP", "maybe")
-    with pytest.raises(RagError, match="RAG_MCP='maybe' is not a yes/no value: use 1 or 0"):
-        ServeOptions.from_env()
-
-
 def test_listening_beyond_loopback_without_sign_in_is_warned_about():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("no-such-host.invalid")

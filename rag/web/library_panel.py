@@ -34,8 +34,7 @@ def add_library_panel(library: Library, status: gr.Markdown) -> gr.CheckboxGroup
         )
         upload = gr.File(
             file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), type="filepath",
-            show_label=False,
-            elem_id="upload", height=120,
+            show_label=False, elem_id="upload", height=120,
         )  # fmt: skip
         replace = gr.Checkbox(False, label="Replace articles of the same name", elem_id="replace")
         result = gr.Markdown("", elem_id="library-result", latex_delimiters=[])

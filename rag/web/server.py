@@ -56,11 +56,11 @@ def create_app(library: Library, options: ServeOptions | None = None) -> FastAPI
     accounts = options.accounts
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(source_router(lambda: library.assistant))
+    demo = build_demo(library, read_only=options.read_only, concurrency=options.answer_concurrency)
     gr.mount_gradio_app(
-        app, build_demo(library, read_only=options.read_only), path="/", footer_links=[],
-        run_history=False, allowed_paths=[], enable_monitoring=False, mcp_server=options.mcp,
-        ssr_mode=False, pwa=False, css=CSS, auth=accounts.check if accounts else None,
-        auth_message="Sign in to ask the articles.",
+        app, demo, path="/", footer_links=[], run_history=False, allowed_paths=[],
+        enable_monitoring=False, mcp_server=options.mcp, ssr_mode=False, pwa=False, css=CSS,
+        auth=accounts.check if accounts else None, auth_message="Sign in to ask the articles.",
         max_file_size=int(Settings.from_env().max_file_mb * 2**20),
     )  # fmt: skip
     if accounts:

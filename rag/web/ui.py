@@ -13,6 +13,7 @@ from ..types import Answer
 from . import render
 from .api import add_endpoints, related_of
 from .library_panel import add_library_panel, index_progress, listing
+from .options import ANSWER_CONCURRENCY
 from .problems import as_gradio_errors, user_message
 
 if TYPE_CHECKING:
@@ -30,9 +31,12 @@ _PLACEHOLDER = (
 )
 
 
-def build_demo(library: Library, *, read_only: bool = False, concurrency: int = 4) -> gr.Blocks:
+def build_demo(
+    library: Library, *, read_only: bool = False, concurrency: int = ANSWER_CONCURRENCY
+) -> gr.Blocks:
     """The chat page over `library`, answering `concurrency` questions at once; its API
     endpoints are those of `api.add_endpoints`."""
+    # delete_cache: Gradio's copies of uploaded files are deleted within two hours.
     with gr.Blocks(
         title="Ask the articles", analytics_enabled=False, delete_cache=(3600, 3600)
     ) as demo:
@@ -72,7 +76,7 @@ def build_demo(library: Library, *, read_only: bool = False, concurrency: int = 
             with as_gradio_errors():
                 return _status(library, None, articles)
 
-        listing = [status] if articles is None else [status, articles]
+        status_outputs = [status] if articles is None else [status, articles]
         question.submit(
             respond, [question, chat, history], [question, chat, panel, history, hint],
             api_visibility="private", concurrency_limit=concurrency,
@@ -80,14 +84,14 @@ def build_demo(library: Library, *, read_only: bool = False, concurrency: int = 
         )  # fmt: skip
         add_endpoints(library, concurrency)
         reindex.click(
-            refresh, None, listing, api_visibility="private", concurrency_limit=1,
+            refresh, None, status_outputs, api_visibility="private", concurrency_limit=1,
             concurrency_id="library",
         )  # fmt: skip
         chat.clear(
             lambda: ([], render.EMPTY_PANEL, ""), None, [history, panel, hint],
             api_visibility="private",
         )  # fmt: skip
-        demo.load(show_status, None, listing, api_visibility="private")
+        demo.load(show_status, None, status_outputs, api_visibility="private")
     # Waiting tabs learn their place in the queue each second, not at every answer that
     # starts (with 20 clients that is a message to each waiting one, per answer).
     return demo.queue(status_update_rate=1)
