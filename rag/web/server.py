@@ -45,6 +45,7 @@ def create_app(library: Library, options: ServeOptions | None = None) -> FastAPI
     """The web app over an already loaded `library`: source routes, and the chat at `/`."""
     import gradio as gr
     from fastapi import FastAPI
+    from gradio.routes import App
     from starlette.routing import Mount
 
     from .access import SignInGate
@@ -64,7 +65,9 @@ def create_app(library: Library, options: ServeOptions | None = None) -> FastAPI
         max_file_size=int(Settings.from_env().max_file_mb * 2**20),
     )  # fmt: skip
     if accounts:
-        gradio_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount))
+        gradio_app = next(
+            r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, App)
+        )
         guarded = (f"{SOURCE_ROUTE}/", f"{RAW_ROUTE}/", MCP_PATH)
         app.add_middleware(
             SignInGate, accounts=accounts, signed_in=_session(gradio_app), guarded=guarded
