@@ -1,6 +1,7 @@
-"""Adding and removing articles from the page, in Chromium: good files are indexed at once and
-answered from; hostile ones are refused with a reason, change nothing, and the chat goes on
-answering. `RAG_READ_ONLY=1` takes the panel away."""
+"""Adding and removing articles from the page, in Chromium: good files, dropped on the panel or
+picked, are indexed at once with a progress bar and answered from; hostile ones are refused with
+a reason, change nothing, and the chat goes on answering. `RAG_READ_ONLY=1` takes the panel
+away."""
 
 from __future__ import annotations
 
@@ -56,12 +57,40 @@ NEW_RESULT = """([before, expect]) => {
 }"""
 
 
+DATA_TRANSFER = """(files) => {
+    const data = new DataTransfer();
+    for (const [name, text] of files) data.items.add(new File([text], name, {type: "text/plain"}));
+    return data;
+}"""
+WATCH_PROGRESS = """() => {
+    window.progressSeen = [];
+    new MutationObserver(() => {
+        const text = document.querySelector('#library').innerText;
+        if (text.includes('Embedding new and changed articles')) window.progressSeen.push(text);
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def add(page, files: dict[str, bytes], expect: str) -> str:
-    """Drop `files` on the panel; wait for a new result holding `expect`; return it."""
+    """Pick `files` in the panel's file dialog; wait for a new result holding `expect`;
+    return it."""
     result = page.locator("#library-result")
     before = result.inner_text()
     payloads = [{"name": n, "mimeType": "text/plain", "buffer": b} for n, b in files.items()]
     page.locator('#upload input[type="file"]').set_input_files(payloads)
+    page.wait_for_function(NEW_RESULT, arg=[before, expect])
+    return result.inner_text()
+
+
+def drop(page, files: dict[str, str], expect: str) -> str:
+    """Drag `files` onto the panel's drop area and let go, as a file manager would; wait
+    for a new result holding `expect`; return it."""
+    result = page.locator("#library-result")
+    before = result.inner_text()
+    data = page.evaluate_handle(DATA_TRANSFER, list(files.items()))
+    area = page.get_by_role("button", name="Click to upload or drop files")
+    for event in ("dragenter", "dragover", "drop"):
+        area.dispatch_event(event, {"dataTransfer": data})
     page.wait_for_function(NEW_RESULT, arg=[before, expect])
     return result.inner_text()
 
@@ -82,11 +111,14 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_dropped_articles_are_indexed_and_answered_from(library, served):
-    reactor = b"Alpha reactor\n\nThe alpha reactor runs at 42 kelvin. Its coolant is helium.\n"
-    notes = b"# Delta notes\n\nThe delta reactor is serviced every **Tuesday** by two crews.\n"
-    result = add(library, {"reactor.txt": reactor, "delta notes.md": notes}, "delta notes.md")
+def test_dropped_articles_are_indexed_with_a_progress_bar_and_answered_from(library, served):
+    reactor = "Alpha reactor\n\nThe alpha reactor runs at 42 kelvin. Its coolant is helium.\n"
+    notes = "# Delta notes\n\nThe delta reactor is serviced every **Tuesday** by two crews.\n"
+    library.evaluate(WATCH_PROGRESS)
+    result = drop(library, {"reactor.txt": reactor, "delta notes.md": notes}, "delta notes.md")
     assert "✓ reactor.txt: added" in result and "✓ delta notes.md: added" in result, result
+    progress = library.evaluate("window.progressSeen")
+    assert any("chunks" in text for text in progress), progress  # e.g. "0/2 chunks | 0.1s"
     status = library.locator("#index-status")
     status.get_by_text("Re-indexed: 2 added").wait_for()
     assert "4 articles" in status.inner_text()
@@ -96,7 +128,7 @@ def test_dropped_articles_are_indexed_and_answered_from(library, served):
     library.screenshot(path=str(ARTIFACTS / "library.png"))
     text = ask(library, "How cold is the alpha reactor?")
     assert "42 kelvin" in text and "reactor.txt" in text, text
-    assert (served[1] / "articles" / "reactor.txt").read_bytes() == reactor
+    assert (served[1] / "articles" / "reactor.txt").read_text() == reactor
 
 
 def test_hostile_uploads_are_refused_with_a_reason_and_change_nothing(library, served):
