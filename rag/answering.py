@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .boilerplate import is_boilerplate
 from .injection import addresses_an_ai
 from .lexical import LexicalIndex, analyze
 from .retrieval import Hit
@@ -132,6 +133,14 @@ class Candidate:
         return dataclasses.replace(self, score=total)
 
 
+def may_answer(data: IndexData, row: int) -> bool:
+    """Whether sentence `row` may be an answer: not its article's title, not a caption,
+    credit or byline, and not an instruction addressed to an AI (never an answer to obey)."""
+    text = data.sentence_text(row)
+    title = data.documents[int(data.sentences[row][0])].title
+    return not (" ".join(text.split()) == title or is_boilerplate(text) or addresses_an_ai(text))
+
+
 def candidates(
     data: IndexData,
     hits: list[Hit],
@@ -144,7 +153,7 @@ def candidates(
     for passage, hit in enumerate(hits):
         first, stop = (int(v) for v in data.chunks[hit.row, 3:5])
         for row in range(first, stop):
-            if not addresses_an_ai(data.sentence_text(row)):  # never an answer to obey
+            if may_answer(data, row):
                 passage_of.setdefault(row, passage)
     if not passage_of:
         return []

@@ -13,7 +13,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from . import answering, retrieval, store
+from . import answering, naming, retrieval, store
 from .answering import NOT_FOUND
 from .config import Settings
 from .conversation import History, search_query
@@ -163,8 +163,18 @@ class Assistant:
         if not chosen:
             return Answer(question, NOT_FOUND, False, [], passages, query, note)
         citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
-        body = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
+        body = " ".join(f"{self._display(c.row)} [{n}]" for n, c in enumerate(chosen, start=1))
         return Answer(question, body, True, citations, passages, query, note)
+
+    def _display(self, row: int) -> str:
+        """Sentence `row` as running text of an answer (see `_display`)."""
+        doc = self._data.sentences[row][0]
+        before = [
+            self._data.sentence_text(r)
+            for r in range(max(0, row - naming.LOOK_BACK), row)
+            if self._data.sentences[r][0] == doc
+        ]
+        return _display(self._data.sentence_text(row), before)
 
     def _llm_stream(
         self, llm: LLMAnswerer, question: str, text: str, history: History | None,
@@ -268,12 +278,13 @@ def _checked(question: str) -> str:
     return text[:MAX_QUESTION_CHARS]
 
 
-def _display(quote: str) -> str:
+def _display(quote: str, before: list[str]) -> str:
     """A quote as one sentence of running text: one line, no bullet, no quote mark left
-    open by the sentence split, and a full stop if it had none (a headline)."""
+    open by the sentence split, and an opening "He"/"She" named from the sentences
+    `before` it (`naming.py`)."""
     text = _BULLET.sub("", " ".join(quote.split()))
     if text.count('"') % 2:
         text = text.strip('"').strip()
     if text.count("“") != text.count("”"):
         text = text.strip("“”").strip()
-    return text if text[-1:] in ".!?…\"'”’)" else text + "."
+    return naming.named(text, before)

@@ -6,14 +6,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .lexical import analyze
+from .lexical import salient_terms
 
 _LEANS_ON_CONTEXT = re.compile(
-    r"^(and|but|also|so|then|what about|how about|and what|why not)\b"
-    r"|\b(he|she|they|it|him|her|them|his|hers|their|its|this|that|these|those|there|the same)\b",
+    r"^(and|but|also|so|then|what about|how about|and what|why not|what else)\b"
+    r"|\b(he|she|they|it|him|her|them|his|hers|their|its|this|these|those|the same)\b"
+    r"|(?<!is )(?<!are )(?<!was )(?<!were )\bthere\b(?!\s+(is|are|was|were|be|been|has|had)\b)"
+    r"|\bthat\W*$",
     re.IGNORECASE,
 )
-_FEW_TERMS = 2
 _MAX_TURNS = 3  # questions joined into one search at most: a long chain drifts off topic
 
 History = Sequence[Any]
@@ -24,7 +25,7 @@ pairs, or plain user questions."""
 
 def search_query(question: str, history: History | None) -> str:
     """The text to search for `question`: the question itself, or for a follow-up that
-    names too little on its own, the question it follows (itself resolved the same way,
+    leans on the conversation, the question it follows (itself resolved the same way,
     so "And Biden?" then "Why?" still carries the first topic) followed by this one."""
     earlier = [text for role, text in turns(history, question) if role == "user"]
     parts = [question]
@@ -35,8 +36,9 @@ def search_query(question: str, history: History | None) -> str:
 
 def leans_on_context(question: str) -> bool:
     """Whether `question` needs the conversation: it starts like a follow-up ("And what…"),
-    points back ("he", "that"), or names too few things to search for on its own."""
-    return bool(_LEANS_ON_CONTEXT.search(question)) or len(analyze(question)) <= _FEW_TERMS
+    points back ("he", "those", "do that"), or names nothing at all ("Why?", "How much?").
+    A question that names a thing of its own ("Who is Stoltenberg?") stands alone."""
+    return bool(_LEANS_ON_CONTEXT.search(question)) or not salient_terms(question)
 
 
 def turns(history: History | None, question: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ _ABBREVIATIONS = frozenset(
     "gen sen rep gov lt col sgt capt cmdr adm jan feb mar apr jun jul aug sep sept oct nov dec "
     "approx dept est vol pp ed eds op cit cf ca".split()
 )
-RULES = 2  # the version of these rules, recorded in the manifest: a change means re-chunking
+RULES = 3  # the version of these rules, recorded in the manifest: a change means re-chunking
 MAX_QUOTED_CHARS = 500  # a quotation run on past this is split into its own sentences
 
 
@@ -77,8 +77,9 @@ def _sentence_end(text: str, match: re.Match[str]) -> int | None:
     stripped = gap.rstrip()
     if stripped.startswith(".") and not stripped.startswith(".."):
         word = _LAST_WORD.search(text, max(0, match.start() - 40), match.start())
-        token = word.group(1).lstrip("\"'‘“([").lower() if word else ""
-        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+        token = word.group(1).lstrip("\"'‘“([") if word else ""
+        initial = len(token) == 1 and token.isupper()  # "J. Smith"; not "a function of n."
+        if token.lower() in _ABBREVIATIONS or initial:
             return None
     return match.start() + len(stripped)
 

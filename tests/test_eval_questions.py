@@ -45,8 +45,11 @@ def test_cli_table(seed_index: Path):
         "id", "question", "answerable", "abstained", "answer", "citation", "pass"
     ]  # fmt: skip
     assert len([line for line in lines if line.startswith("| q")]) == 10
-    header = "| answer accuracy | citation accuracy | abstention precision | abstention recall |"
-    assert header + " passed |" in lines
+    header = (
+        "| answer accuracy | first sentence accuracy | citation accuracy | first citation accuracy"
+        " | abstention precision | abstention recall | accuracy | passed |"
+    )
+    assert header in lines
 
 
 def _question(**fields: object) -> Question:
@@ -76,12 +79,27 @@ def test_judging_and_totals():
     totals = QuestionReport([right, half, declined, kept_quiet, made_up]).totals
     assert totals == {
         "answer_accuracy": round(1 / 3, 4),
+        "first_sentence_accuracy": None,  # no first quotes given
         "citation_accuracy": round(1 / 3, 4),
+        "first_citation_accuracy": 0.0,  # right's first citation is b.txt, not a.txt
         "abstention_precision": 0.5,  # two declined, one of them rightly
         "abstention_recall": 0.5,  # two unanswerable, one declined
+        "accuracy": 0.4,  # one right answer and one rightly declined, of five
         "passed": 0.4,
     }
     assert QuestionReport([right]).totals["abstention_precision"] is None, "nothing declined: n/a"
+
+
+def test_the_first_sentence_and_squad_style_questions():
+    q = questions.parse({"question": "Who?", "answers": ["Jens  Stoltenberg", "Stoltenberg"],
+                         "article": "a.txt", "answerable": True}, "test", "x")  # fmt: skip
+    assert (q.expect_all_of_any, q.sources_any) == (
+        [["Jens  Stoltenberg", "Stoltenberg"]],
+        ["a.txt"],
+    )
+    late = judge(q, True, "NATO met [1] and jens\nstoltenberg spoke [2]", ["b.txt", "a.txt"],
+                 first_quote="NATO met")  # fmt: skip
+    assert (late.answer_ok, late.first_sentence_ok, late.first_source_ok) == (True, False, False)
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,15 @@
 Fields: `question`; `answerable` (false: the assistant must say the articles do not answer);
 `expect_all_of_any` (groups of phrases: the answer holds one phrase of every group, case
 aside); `sources_any` (a citation points at one of these files); `id` (optional).
+SQuAD-style sets (`../shared/bench/squad2/questions.jsonl`) give instead `answers` (the
+answer holds any one of them, case and spacing aside) and `article` (the file that holds it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,14 @@ class Question:
     expect_all_of_any: list[list[str]]
     sources_any: list[str]
 
+    def holds_answer(self, text: str) -> bool:
+        """Whether `text` holds a phrase of every expected group (case and spacing aside)."""
+        lowered = " ".join(text.lower().split())
+        return all(
+            any(" ".join(p.lower().split()) in lowered for p in group)
+            for group in self.expect_all_of_any
+        )
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -38,6 +49,8 @@ class Outcome:
     citation_ok: bool | None  # answerable with sources: a citation points at one of them
     answer: str
     cited: list[str]
+    first_sentence_ok: bool | None = None  # answerable: the first cited quote alone holds it
+    first_source_ok: bool | None = None  # answerable with sources: the first citation's file
 
     @property
     def passed(self) -> bool:
@@ -55,19 +68,24 @@ class QuestionReport:
 
     @property
     def totals(self) -> dict[str, float | None]:
-        """Answer and citation accuracy over the answerable questions, abstention precision
-        (declined questions that were unanswerable) and recall (unanswerable ones declined)."""
-        answered = [o.answer_ok for o in self.outcomes if o.answer_ok is not None]
-        cited = [o.citation_ok for o in self.outcomes if o.citation_ok is not None]
-        declined = [o for o in self.outcomes if o.abstained]
-        unanswerable = [o for o in self.outcomes if not o.answerable]
+        """Over the answerable questions: answer accuracy (the answer holds what is expected),
+        the same for the first cited sentence alone, citation accuracy (a citation, and the
+        first citation, of an expected file); abstention precision (declined questions that
+        were unanswerable) and recall (unanswerable ones declined); accuracy (right answers
+        and rightly declined questions over all); and the share of questions passed."""
+        outcomes = self.outcomes
+        unanswerable = [o for o in outcomes if not o.answerable]
+        declined = [o for o in outcomes if o.abstained]
         right = sum(1 for o in declined if not o.answerable)
         return {
-            "answer_accuracy": _share(sum(answered), len(answered)),
-            "citation_accuracy": _share(sum(cited), len(cited)),
+            "answer_accuracy": _mean(o.answer_ok for o in outcomes),
+            "first_sentence_accuracy": _mean(o.first_sentence_ok for o in outcomes),
+            "citation_accuracy": _mean(o.citation_ok for o in outcomes),
+            "first_citation_accuracy": _mean(o.first_source_ok for o in outcomes),
             "abstention_precision": _share(right, len(declined)),
             "abstention_recall": _share(right, len(unanswerable)),
-            "passed": _share(sum(o.passed for o in self.outcomes), len(self.outcomes)),
+            "accuracy": _share(sum(bool(o.answer_ok) for o in outcomes) + right, len(outcomes)),
+            "passed": _share(sum(o.passed for o in outcomes), len(outcomes)),
         }
 
 
@@ -88,20 +106,23 @@ def load(path: str | os.PathLike[str]) -> list[Question]:
     return questions
 
 
-def judge(question: Question, found: bool, text: str, sources: list[str]) -> Outcome:
-    """Check one answer against what `question` expects."""
-    lowered = text.lower()
-    answer_ok = citation_ok = None
+def judge(
+    question: Question, found: bool, text: str, sources: list[str],
+    first_quote: str | None = None,
+) -> Outcome:  # fmt: skip
+    """Check one answer against what `question` expects (`first_quote`: the first citation's
+    quote, for the first-sentence check)."""
+    answer_ok = citation_ok = first_ok = first_source_ok = None
     if question.answerable:
-        answer_ok = found and all(
-            any(phrase.lower() in lowered for phrase in group)
-            for group in question.expect_all_of_any
-        )
+        answer_ok = found and question.holds_answer(text)
+        if first_quote is not None:
+            first_ok = found and question.holds_answer(first_quote)
         if question.sources_any:
             citation_ok = bool(set(sources) & set(question.sources_any))
+            first_source_ok = bool(sources) and sources[0] in question.sources_any
     return Outcome(
         question.id, question.question, question.answerable, not found, answer_ok, citation_ok,
-        text, sources,
+        text, sources, first_ok, first_source_ok,
     )  # fmt: skip
 
 
@@ -115,7 +136,8 @@ def evaluate(path: str | os.PathLike[str], index_dir: str | os.PathLike[str]) ->
     for question in questions:
         answer = assistant.ask(question.question)
         sources = [citation.source for citation in answer.citations]
-        outcomes.append(judge(question, answer.found, answer.text, sources))
+        first = answer.citations[0].quote if answer.citations else ""
+        outcomes.append(judge(question, answer.found, answer.text, sources, first))
     return QuestionReport(outcomes)
 
 
@@ -125,26 +147,47 @@ def _question(line: str, file: Path, number: int) -> Question:
         record = json.loads(line)
     except ValueError:
         raise RagError(f"{where} is not JSON: write one JSON object a line") from None
+    return parse(record, where, f"line {number}")
+
+
+def parse(record: object, where: str, default_id: str = "") -> Question:
+    """A question from its JSON object (`where` names it in errors; `default_id` is its id
+    when it has none).
+
+    Raises:
+        RagError: the object is not a valid question.
+    """
     if not isinstance(record, dict) or not isinstance(record.get("question"), str):
         raise RagError(f'{where} has no "question" text')
     answerable = record.get("answerable", True)
     groups = record.get("expect_all_of_any", [])
     sources = record.get("sources_any", [])
+    answers, article = record.get("answers"), record.get("article")
+    if answers is not None:  # SQuAD style: any one of the answers, in this article
+        groups = [answers] if answers else []
+        sources = [article] if isinstance(article, str) and article else []
     valid = (
         isinstance(answerable, bool)
         and isinstance(groups, list)
         and all(isinstance(g, list) and all(isinstance(p, str) for p in g) for g in groups)
         and isinstance(sources, list)
         and all(isinstance(s, str) for s in sources)
+        and not (answerable and answers is not None and not answers)
     )
     if not valid:
         raise RagError(
             f'{where}: "answerable" must be true or false, "expect_all_of_any" a list of lists '
-            'of phrases, "sources_any" a list of file names'
+            'of phrases (or "answers" a list of answers), "sources_any" a list of file names'
         )
     return Question(
-        str(record.get("id", f"line {number}")), record["question"], answerable, groups, sources
+        str(record.get("id", default_id)), record["question"], answerable, groups, sources
     )
+
+
+def _mean(values: Iterable[bool | None]) -> float | None:
+    """The share of true values among those that apply (not None)."""
+    applicable = [v for v in values if v is not None]
+    return _share(sum(applicable), len(applicable))
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -57,22 +57,30 @@ def questions_json(report: QuestionReport) -> dict[str, Any]:
 
 
 def questions_table(report: QuestionReport) -> str:
-    """One row per question, then the totals."""
+    """One row per question (for sets of up to QUESTION_ROWS), then the totals."""
     rows = [
         [o.id, _clip(o.question, 60), _yes(o.answerable), _yes(o.abstained),
          _mark(o.answer_ok), _mark(o.citation_ok), _mark(o.passed)]
         for o in report.outcomes
     ]  # fmt: skip
     header = ["id", "question", "answerable", "abstained", "answer", "citation", "pass"]
-    totals = report.totals
+    totals = {k: v for k, v in report.totals.items() if v is not None}
+    per_question = (
+        markdown_table(header, rows)
+        if len(rows) <= QUESTION_ROWS
+        else [f"{len(rows):,} questions (each one's outcome: --json)"]
+    )
     lines = [
-        *markdown_table(header, rows),
+        *per_question,
         "",
         *markdown_table(
             [key.replace("_", " ") for key in totals], [[_share(v) for v in totals.values()]]
         ),
     ]
     return "\n".join(lines)
+
+
+QUESTION_ROWS = 200
 
 
 def markdown_table(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from ..boilerplate import is_boilerplate
+from ..sentences import split_sentences
 from ..types import Document
 from .errors import SkipFile
 from .extracted import Extracted, drop_unbroken_runs
@@ -47,6 +49,7 @@ _LOADERS: dict[str, Callable[[bytes], Extracted]] = {
     ".pdf": _load_pdf,
 }
 SUPPORTED_SUFFIXES = frozenset(_LOADERS)
+TITLE_CHARS = 100  # a longer first line is a paragraph, not a title
 
 
 def content_hash(data: bytes) -> str:
@@ -72,15 +75,24 @@ def load_document(source: str, data: bytes) -> Document:
         if removed:
             raise SkipFile(f"no prose: only {removed:,} characters without a space (encoded data?)")
         raise SkipFile("no text found in the file")
-    title = extracted.title.strip() or _first_line(text) or source
+    own = " ".join(extracted.title.split())
+    title = own if own and not is_boilerplate(own) else _title_line(text) or source
     return Document(
         source=source,
-        title=" ".join(title.split())[:200],
+        title=title,
         text=text,
         content_hash=content_hash(data),
         page_starts=extracted.page_starts,
     )
 
 
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+def _title_line(text: str) -> str:
+    """The first line of prose, as a title: a caption or byline above it is skipped, and a
+    line that is a whole paragraph gives its first sentence, cut at a word to TITLE_CHARS."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    line = next((line for line in lines if line and not is_boilerplate(line)), "")
+    if len(line) <= TITLE_CHARS:
+        return line
+    first = split_sentences(line)[0]
+    line = line[first[0] : first[1]]
+    return line if len(line) <= TITLE_CHARS else line[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
