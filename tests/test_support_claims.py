@@ -33,7 +33,10 @@ def test_the_held_out_part_has_every_kind_and_is_never_fitted_on():
     held = Counter(c.kind for c in hand if c.heldout)
     assert set(held) == KINDS and all(n >= 5 for n in held.values()), held
     assert {c.corpus for c in hand if c.heldout} == {"seeds", "heldout2"}
-    assert len(HELDOUT_SQUAD) == 6 and all((CORPORA["squad"] / a).exists() for a in HELDOUT_SQUAD)
+    assert len(HELDOUT_SQUAD) == 6
+    if not CORPORA["squad"].is_dir():
+        pytest.skip(f"the SQuAD articles are not at {CORPORA['squad']} (../shared)")
+    assert all((CORPORA["squad"] / a).exists() for a in HELDOUT_SQUAD)
     assert sorted(p.stem for p in HAND.glob("*.jsonl")) == ["heldout", "heldout2", "seeds"]
 
 
