@@ -152,10 +152,12 @@ def test_a_model_that_finds_no_answer_is_trusted_and_shows_related_passages(seed
 @pytest.mark.parametrize(
     "style",
     [
-        "NATO closed the airspace over Bosnia [{0}, {1}]. It closed northern Iraq's too. [{0}]",
-        "NATO closed the airspace over Bosnia [{0}][{1}].\n\nIt closed northern Iraq's too "
-        "[Passage {0}].",
-        "NATO closed the airspace over Bosnia. [{0}] [{1}] It closed northern Iraq's too.[{0}]",
+        "NATO closed the airspace over Bosnia [{0}, {1}]. Allies closed the airspace over "
+        "northern Iraq. [{0}]",
+        "NATO closed the airspace over Bosnia [{0}][{1}].\n\nAllies closed the airspace over "
+        "northern Iraq [Passage {0}].",
+        "NATO closed the airspace over Bosnia. [{0}] [{1}] Allies closed the airspace over "
+        "northern Iraq.[{0}]",
     ],
     ids=["list", "adjacent-and-named", "after-the-full-stop"],
 )
@@ -166,7 +168,8 @@ def test_marker_styles_are_read_and_normalized(seed_index, fake, style):
 
     answer = streamed(with_llm(seed_index, fake.url(script)), AIRSPACE)
     assert answer.text.replace("\n\n", " ") == (
-        "NATO closed the airspace over Bosnia. [1] It closed northern Iraq's too. [1]"
+        "NATO closed the airspace over Bosnia. [1] "
+        "Allies closed the airspace over northern Iraq. [1]"
     )
     assert "Bosnia" in answer.citations[0].quote and len(answer.citations) == 1
 

@@ -1,17 +1,12 @@
 """The citation check: every sentence of a model's answer must rest on a passage it was shown.
 
-A sentence is supported by a sentence of a passage when their cosine similarity (the
-question-time model against the late-pooled sentence vectors of the index) plus the share
-of the claim's rare words found in that sentence and its neighbours reaches `SUPPORT`, and
-every number of the claim is found there too.
-The sentence's own markers are tried first; if none of them supports it, the passage that
-does takes the marker, and a sentence no passage supports is dropped. Sentences of the
-articles that read as instructions to an AI never count as support, so a model that obeys
-an injected instruction produces claims that fail the check. Citations are renumbered
-1..n in order of use, each quoting the exact supporting sentence with its offsets.
-
-The test is lexical and semantic, not logical: it catches made-up facts, names and numbers,
-but not a negation of a supported sentence.
+Each sentence (a claim) is checked by `SupportCheck`: a model fitted on labelled claims gives
+the probability that a shown sentence, or two adjacent ones, supports it, and which. A
+claim whose best quote falls below the fitted threshold is dropped; a kept claim cites its
+best quote, so a marker pointing at another passage is moved to the one holding it.
+Sentences of the articles that read as instructions to an AI never count as support, so a
+model that obeys an injected instruction produces claims that fail the check. Citations
+are renumbered 1..n in order of use, each quoting the exact supporting text with its offsets.
 """
 
 from __future__ import annotations
@@ -22,16 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..answering import _term_weights
-from ..injection import addresses_an_ai
-from ..lexical import analyze
 from ..sentences import split_sentences
 from ..store import IndexData
 from ..types import Citation
-from .prompt import NOT_FOUND, Shown
+from .prompt import NOT_FOUND_REPLY, Shown
+from .support import Support, SupportCheck, SupportModel
 
-SUPPORT = 1.0  # cosine + weighted share of the claim's words found around the quote
-MIN_COSINE = 0.3
 _MARKER = r"\[(?:(?:passage|source)s?\s*)?(\d+(?:\s*[,;–-]\s*\d+)*)\]"  # [1], [1, 2], [Passage 3]
 _MARKERS = re.compile(r"\s*" + _MARKER, re.IGNORECASE)
 _AFTER_END = re.compile(rf"([.!?…]+[\"'’”)]*)((?:\s*{_MARKER})+)", re.IGNORECASE)
@@ -41,7 +32,7 @@ _MARKUP = re.compile(r"[*_`#>]+|^\s*(?:[-•▪●◦]|\d{1,3}[.)])\s+")
 _WORD = re.compile(r"\w")
 _FINISHED = re.compile(rf"(?:[.!?…:;\"'’”)*_`]|{_MARKER})\s*$", re.IGNORECASE)  # not cut off
 _DONT_KNOW = re.compile(
-    rf"\b{NOT_FOUND}\b|\b(?:do(?:es)?n[o’']t|do(?:es)? not|cannot|can[’']t|unable to)\s+"
+    rf"\b{NOT_FOUND_REPLY}\b|\b(?:do(?:es)?n[o’']t|do(?:es)? not|cannot|can[’']t|unable to)\s+"
     r"(?:say|mention|contain|answer|provide|specify|state|include|know|find|determine|tell)\b"
     r"|\bno (?:information|mention)\b|\bnot (?:mentioned|stated|specified|provided)\b",
     re.IGNORECASE,
@@ -58,18 +49,6 @@ class Claim:
     gap: str
 
 
-@dataclass(frozen=True)
-class _Support:
-    score: float
-    cosine: float
-    row: int
-    numbers_found: bool = False  # every number of the claim is in or beside the quote
-
-    @property
-    def passes(self) -> bool:
-        return self.score >= SUPPORT and self.cosine >= MIN_COSINE and self.numbers_found
-
-
 class Checker:
     """Checks the model's sentences as they arrive and keeps the supported ones, cited.
 
@@ -78,16 +57,13 @@ class Checker:
     """
 
     def __init__(
-        self, data: IndexData, shown: list[Shown], embed: Callable[[str], np.ndarray]
-    ) -> None:
+        self, data: IndexData, shown: list[Shown], embed: Callable[[str], np.ndarray],
+        model: SupportModel | None = None,
+    ) -> None:  # fmt: skip
         self._data = data
         self._shown = shown
-        self._embed = embed
-        self._rows = [
-            [r for r in s.rows if not addresses_an_ai(data.sentence_text(r))] for s in shown
-        ]
-        self._terms = [[set(analyze(data.sentence_text(r))) for r in rows] for rows in self._rows]
-        self._numbers: dict[int, int] = {}  # sentence row -> citation number
+        self._support = SupportCheck(data, shown, embed, model)
+        self._numbers: dict[tuple[int, int, int], int] = {}  # quoted span -> citation number
         self._offset = 0  # how much of the (normalized) reply has been read
         self._held: list[Claim] = []
         self.text = ""
@@ -125,50 +101,26 @@ class Checker:
         valid = self._valid(claim)
         if not _WORD.search(plain) or (not valid and _DONT_KNOW.search(plain)):
             return ""
-        support = self._support(plain)
-        chosen = [support[m - 1] for m in valid if support[m - 1].passes]
-        if not chosen:
-            best = max(support, key=lambda s: s.score)
-            if not best.passes:
-                self.dropped += 1
-                return ""
-            chosen = [best]
-            self.corrected += bool(claim.markers)
-        markers = "".join(f"[{n}]" for n in dict.fromkeys(self._number(s) for s in chosen))
-        piece = (claim.gap if self.text else "") + f"{claim.text} {markers}"
+        support = self._support.best(plain, [m - 1 for m in valid])
+        if support is None or not support.passes:
+            self.dropped += 1
+            return ""
+        self.corrected += bool(claim.markers) and support.quote.passage + 1 not in valid
+        piece = (claim.gap if self.text else "") + f"{claim.text} [{self._number(support)}]"
         self.text += piece
         return piece
 
-    def _support(self, claim: str) -> list[_Support]:
-        """For each shown passage, its sentence that best supports `claim`."""
-        vector = self._embed(claim)
-        claim_terms = set(analyze(claim))
-        weights = _term_weights(claim_terms, self._data.lexical)
-        numbers = {t for t in claim_terms if t[0].isdigit()}
-        best = []
-        for rows, terms in zip(self._rows, self._terms):
-            if not rows:
-                best.append(_Support(0.0, 0.0, -1))
-                continue
-            cosines = np.asarray(self._data.sentence_vectors[rows], dtype=np.float32) @ vector
-            options = []
-            for i, (row, cosine) in enumerate(zip(rows, cosines.tolist())):
-                near = set().union(*terms[max(0, i - 1) : i + 2])
-                coverage = sum(w for t, w in weights.items() if t in near)
-                options.append(_Support(cosine + coverage, cosine, row, numbers <= near))
-            best.append(max(options, key=lambda s: s.score))
-        return best
-
-    def _number(self, support: _Support) -> int:
-        if support.row not in self._numbers:
-            number = self._numbers[support.row] = len(self._numbers) + 1
-            doc_row, start, end = (int(v) for v in self._data.sentences[support.row])
+    def _number(self, support: Support) -> int:
+        span = self._support.span(support.quote)
+        if span not in self._numbers:
+            number = self._numbers[span] = len(self._numbers) + 1
+            doc_row, start, end = span
             doc = self._data.documents[doc_row]
             self.citations.append(Citation(
                 number=number, source=doc.source, title=doc.title, quote=doc.text[start:end],
-                start=start, end=end, score=round(support.score, 4), page=doc.page_at(start),
+                start=start, end=end, score=round(support.probability, 4), page=doc.page_at(start),
             ))  # fmt: skip
-        return self._numbers[support.row]
+        return self._numbers[span]
 
 
 def claims(reply: str, offset: int, final: bool) -> tuple[list[Claim], int]:
