@@ -1,9 +1,9 @@
 """The answers on the hand-written held-out sets, split by kind of question.
 
-    python benchmarks/reader/heldout.py --work /tmp/heldout
+    python benchmarks/heldout.py --work /tmp/heldout
 
-`benchmarks/data/heldout` and `heldout2` were never fitted on by the reader (it is fitted on
-SQuAD 2.0, `fit.py`). Each set is indexed on its own and its questions are asked through
+`benchmarks/data/heldout` (the set the answer weights were fitted on, `calibrate.py`) and
+`heldout2` (never fitted on). Each set is indexed on its own and its questions are asked through
 `rag eval --questions --json`; the table splits the unanswerable ones into those on subjects
 absent from every article ("off-topic") and the hard ones close to an article's subject
 whose answer none of the articles gives ("on-topic"). The script reads only the CLI's
@@ -18,13 +18,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-SETS = sorted((Path(__file__).resolve().parents[1] / "data").glob("heldout*"))
+SETS = sorted((Path(__file__).resolve().parent / "data").glob("heldout*"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="folder for the indexes")
     args = parser.parse_args()
+    if not SETS:
+        sys.exit(f"no held-out sets in {Path(__file__).parent / 'data'}")
     print("| set | answerable answered correctly | off-topic declined | on-topic declined |")
     print("| --- | --- | --- | --- |")
     for folder in SETS:
