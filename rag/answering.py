@@ -20,10 +20,10 @@ import numpy as np
 
 from .boilerplate import is_boilerplate
 from .injection import addresses_an_ai
-from .lexical import LexicalIndex, analyze
+from .lexical import FUNCTION_TERMS, analyze
 from .retrieval import Hit
 from .store import IndexData
-from .synonyms import same_as
+from .synonyms import same_as, term_weights
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,6 @@ WEIGHTS = Weights()
 NOT_FOUND = "The articles do not answer this question. The closest passages are listed as related."
 MAX_SENTENCES = 3
 _REDUNDANT = 0.9  # cosine above which a sentence repeats one already chosen
-_UNINFORMATIVE = frozenset(  # question words and function words: no word of an answer
-    analyze(
-        "what which who whom whose why how when where did does do done about would could should "
-        "can may might must shall has have had having were been being am its it's he she him her "
-        "his hers we us our you your i me my they them their from up down out over under again "
-        "further once here all any both each few more most other some own same so than too very "
-        "just also only now s t d ll m re ve"
-    )
-)
 _CUES = {
     "cause": r"\b(because|since|due to|in order to|so that|as a result|reasons?|caus\w*|"
     r"lead to|led to|result\w* in|risk\w*|fear\w*|avoid\w*|prevent\w*)\b",
@@ -103,7 +94,7 @@ def _question_cue(question: str) -> Cue | None:
             holds = re.compile(_CUES[cue], re.IGNORECASE).search
             speaker = _SPEAKER.search(question) if cue == "speech" else None
             if speaker:  # what that speaker said: words said by someone the sentence names
-                named = set(analyze(speaker.group(1))) - _UNINFORMATIVE
+                named = set(analyze(speaker.group(1))) - FUNCTION_TERMS
                 return lambda text, terms: bool(holds(text)) and bool(named & terms)
             return lambda text, _: bool(holds(text))
     return None
@@ -161,18 +152,18 @@ def candidates(
     dense = np.asarray(data.sentence_vectors[rows], dtype=np.float32) @ query_vector
     asked = set(analyze(question))
     terms = _SentenceTerms(data)
-    term_weights = _term_weights(asked - _UNINFORMATIVE, data.lexical)
+    term_shares = term_weights(asked - FUNCTION_TERMS, data.lexical)
     cue = _question_cue(question)
     scored = []
     for row, similarity in zip(rows.tolist(), dense.tolist()):
         own = terms(row)
-        around = terms.around(row) if term_weights else own
+        around = terms.around(row) if term_shares else own
         candidate = Candidate(
             row=row,
             passage=passage_of[row],
             dense=similarity,
-            coverage=sum(w for t, w in term_weights.items() if same_as(t) & own),
-            context=sum(w for t, w in term_weights.items() if same_as(t) & around),
+            coverage=sum(w for t, w in term_shares.items() if same_as(t) & own),
+            context=sum(w for t, w in term_shares.items() if same_as(t) & around),
             novelty=len(own - asked) / len(own) if own else 0.0,
             answer_type=float(cue is not None and cue(data.sentence_text(row), own)),
             passage_similarity=hits[passage_of[row]].similarity,
@@ -229,11 +220,3 @@ def support(ranked: list[Candidate], weights: Weights = WEIGHTS) -> float:
         + weights.support_passage * max(c.passage_similarity for c in ranked)
         + weights.support_coverage * max(c.coverage for c in ranked)
     )
-
-
-def _term_weights(terms: set[str], lexical: LexicalIndex) -> dict[str, float]:
-    """Terms, each weighted by its rarity in the collection, summing to 1. A term that
-    paraphrases count for is only as rare as the most common of them."""
-    weights = {term: min(lexical.idf(t) for t in same_as(term)) for term in terms}
-    total = sum(weights.values())
-    return {term: w / total for term, w in weights.items()} if total > 0 else {}

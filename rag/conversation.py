@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .lexical import salient_terms
+from .lexical import FUNCTION_TERMS, analyze
 
 _LEANS_ON_CONTEXT = re.compile(
     r"^(and|but|also|so|then|what about|how about|and what|why not|what else)\b"
@@ -14,6 +14,9 @@ _LEANS_ON_CONTEXT = re.compile(
     r"|(?<!is )(?<!are )(?<!was )(?<!were )\bthere\b(?!\s+(is|are|was|were|be|been|has|had)\b)"
     r"|\bthat\W*$",
     re.IGNORECASE,
+)
+_NAMES_NOTHING = FUNCTION_TERMS | frozenset(  # words a question can hold and still name nothing
+    analyze("name named kind type happen happened else much many")
 )
 _MAX_TURNS = 3  # questions joined into one search at most: a long chain drifts off topic
 
@@ -38,7 +41,7 @@ def leans_on_context(question: str) -> bool:
     """Whether `question` needs the conversation: it starts like a follow-up ("And what…"),
     points back ("he", "those", "do that"), or names nothing at all ("Why?", "How much?").
     A question that names a thing of its own ("Who is Stoltenberg?") stands alone."""
-    return bool(_LEANS_ON_CONTEXT.search(question)) or not salient_terms(question)
+    return bool(_LEANS_ON_CONTEXT.search(question)) or set(analyze(question)) <= _NAMES_NOTHING
 
 
 def turns(history: History | None, question: str) -> list[tuple[str, str]]:

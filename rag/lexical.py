@@ -37,25 +37,15 @@ def analyze(text: str) -> list[str]:
     return _stemmer().stemWords(words) if words else []
 
 
-@lru_cache(maxsize=1)
-def _function_terms() -> frozenset[str]:
-    return frozenset(
-        analyze(
-            "what which who whom whose why how when where did does do done about would could "
-            "should can may might must shall has have had having were been being am its it's "
-            "he she him her his hers we us our you your i me my they them their from up down "
-            "out over under again further once here all any both each few more most other some "
-            "own same so than too very just also only now s t d ll m re ve name named kind type "
-            "happen happened else much many"
-        )
+FUNCTION_TERMS = frozenset(  # question words and function words: no word of an answer
+    analyze(
+        "what which who whom whose why how when where did does do done about would could should "
+        "can may might must shall has have had having were been being am its it's he she him her "
+        "his hers we us our you your i me my they them their from up down out over under again "
+        "further once here all any both each few more most other some own same so than too very "
+        "just also only now s t d ll m re ve"
     )
-
-
-def salient_terms(text: str) -> list[str]:
-    """The terms of a text that name something: `analyze` without question words and
-    function words (a question's "what", "did", "its" are no word of its answer)."""
-    function = _function_terms()
-    return [term for term in analyze(text) if term not in function]
+)
 
 
 class LexicalIndex:

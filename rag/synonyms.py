@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .lexical import analyze
+from .lexical import LexicalIndex, analyze
 
 _GROUPS = (
     "ask asked asking request requested call called urge urged plead pleaded beg begged "
@@ -57,3 +57,11 @@ def _table() -> dict[str, frozenset[str]]:
 def same_as(term: str) -> frozenset[str]:
     """The analyzed term and the terms that may stand for it in an answer."""
     return _table().get(term, frozenset((term,)))
+
+
+def term_weights(terms: set[str] | frozenset[str], lexical: LexicalIndex) -> dict[str, float]:
+    """Terms, each weighted by its rarity in the collection, summing to 1. A term that
+    paraphrases count for is only as rare as the most common of them."""
+    weights = {term: min(lexical.idf(t) for t in same_as(term)) for term in terms}
+    total = sum(weights.values())
+    return {term: w / total for term, w in weights.items()} if total > 0 else {}

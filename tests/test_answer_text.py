@@ -1,4 +1,4 @@
-"""Answer text rules: captions and bylines, titles, pronoun naming, follow-ups, splitting."""
+"""Answer text rules: captions and bylines, titles, pronoun naming, follow-ups."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from rag.boilerplate import is_boilerplate
 from rag.conversation import leans_on_context
 from rag.loaders import load_document
 from rag.naming import named
-from rag.sentences import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -91,13 +90,3 @@ def test_follow_ups_lean_on_the_conversation(question):
 )  # fmt: skip
 def test_questions_that_name_their_subject_stand_alone(question):
     assert not leans_on_context(question)
-
-
-def test_a_lowercase_letter_before_a_full_stop_ends_the_sentence():
-    text = "The cost grows as a function of n. The next step is easy. J. Smith agreed."
-    sentences = [text[start:end] for start, end in split_sentences(text)]
-    assert sentences == [
-        "The cost grows as a function of n.",
-        "The next step is easy.",
-        "J. Smith agreed.",
-    ]

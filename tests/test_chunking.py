@@ -64,6 +64,16 @@ def test_wrapped_lines_join_but_headings_and_bullets_split():
     ]
 
 
+def test_a_lowercase_letter_before_a_full_stop_ends_the_sentence():
+    text = "The cost grows as a function of n. The next step is easy. J. Smith agreed."
+    sentences = [text[start:end] for start, end in split_sentences(text)]
+    assert sentences == [
+        "The cost grows as a function of n.",
+        "The next step is easy.",
+        "J. Smith agreed.",
+    ]
+
+
 def test_chunks_have_exact_offsets_and_meet_the_token_budget():
     text = long_article()
     chunked = chunk_text(text, [Budget(COUNT, 120)], overlap=24)

@@ -27,9 +27,9 @@ import numpy as np
 from ..errors import RagError
 from ..injection import addresses_an_ai
 from ..store import IndexData
-from ..synonyms import same_as
+from ..synonyms import same_as, term_weights
 from .prompt import Shown
-from .terms import Words, antonym_clash, contradicted, term_weights
+from .terms import Words, antonym_clash, contradicted
 
 MODEL_FILE = Path(__file__).with_name("support.json")
 NAMES = (

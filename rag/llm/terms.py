@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..lexical import LexicalIndex, analyze
+from ..lexical import analyze
 from ..synonyms import same_as
 
 _NUMBER_WORDS = (  # not "one", "first", "second": more often words than numbers
@@ -89,14 +89,6 @@ def _negated(text: str) -> frozenset[str]:
 def contradicted(negated: frozenset[str], other: Words) -> bool:
     """Whether terms that one text negates are said, not negated, by `other`."""
     return not negated.isdisjoint(other.terms - other.negated - other.loose)
-
-
-def term_weights(terms: frozenset[str], lexical: LexicalIndex) -> dict[str, float]:
-    """Terms, each weighted by its rarity in the collection, summing to 1. A term that
-    paraphrases count for is only as rare as the most common of them."""
-    weights = {term: min(lexical.idf(t) for t in same_as(term)) for term in terms}
-    total = sum(weights.values())
-    return {term: w / total for term, w in weights.items()} if total > 0 else {}
 
 
 def found(term: str, terms: frozenset[str]) -> bool:
