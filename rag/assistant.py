@@ -13,7 +13,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from . import answering, naming, retrieval, store
+from . import answering, confidence, naming, retrieval, store
 from .answering import NOT_FOUND
 from .config import Settings
 from .conversation import History, search_query
@@ -23,6 +23,7 @@ from .llm import Evidence, LLMAnswerer, LLMError, fallback_note
 from .types import Answer, Chunk, Citation, Document, Passage
 
 MAX_QUESTION_CHARS = 2000  # longer questions are searched by their beginning
+MAY_NOT_ANSWER = "The articles may not answer this directly. The closest they come:"
 _WORD = re.compile(r"\w")
 _BULLET = re.compile(r"^[•▪●◦\-–—*]\s*")
 _PIECE = re.compile(r"\S+\s*")  # a word and the space after it
@@ -91,6 +92,7 @@ class Assistant:
         self._by_source = {doc.source: doc for doc in data.documents}
         self.chunks = ChunkList(data)
         self.llm = llm
+        self.confidence_model = confidence.shipped()
 
     @property
     def info(self) -> IndexInfo:
@@ -160,11 +162,19 @@ class Assistant:
         ranked = answering.candidates(self._data, hits, text, vector)
         chosen = answering.choose(self._data, ranked)
         passages = self._passages(hits)
+        likely = self._confidence(text, ranked)
         if not chosen:
-            return Answer(question, NOT_FOUND, False, [], passages, query, note)
+            return Answer(question, NOT_FOUND, False, [], passages, query, note, likely)
         citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
         body = " ".join(f"{self._display(c.row)} [{n}]" for n, c in enumerate(chosen, start=1))
-        return Answer(question, body, True, citations, passages, query, note)
+        hedged = likely < self.confidence_model.hedge_below
+        body = f"{MAY_NOT_ANSWER} {body}" if hedged else body
+        return Answer(question, body, True, citations, passages, query, note, likely, hedged)
+
+    def _confidence(self, text: str, ranked: list[answering.Candidate]) -> float:
+        """The fitted probability that the articles answer question `text` (`confidence.py`)."""
+        row = confidence.features(self._data, text, ranked)
+        return round(self.confidence_model.probability(row), 4) if ranked else 0.0
 
     def _display(self, row: int) -> str:
         """Sentence `row` as running text of an answer (see `_display`)."""
@@ -188,7 +198,8 @@ class Assistant:
             note = fallback_note(error)
         retrieved = self._retrieve(text, query, top_k)
         fallback = functools.partial(self._extractive, question, text, query, retrieved)
-        hits = retrieved[0]
+        hits, vector = retrieved
+        likely = self._confidence(text, answering.candidates(self._data, hits, text, vector))
         evidence = Evidence(self._data, [h.row for h in hits], self._passages(hits), self._embed)
         items = [fallback(note)] if note else llm.stream(text, history, query, evidence, fallback)
         streamed = False
@@ -199,7 +210,7 @@ class Assistant:
                 continue
             if not streamed:
                 yield from _PIECE.findall(item.text)
-            yield dataclasses.replace(item, question=question)
+            yield dataclasses.replace(item, question=question, confidence=likely)
 
     def stream(
         self, question: str, history: History | None = None, *, top_k: int | None = None

@@ -262,6 +262,8 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "question": answer.question,
         "answer": answer.text,
         "found": answer.found,
+        "outcome": answer.outcome,
+        "confidence": answer.confidence,
         "search_query": answer.search_query,
         "note": answer.note,
         "citations": [asdict(c) for c in answer.citations],
@@ -289,4 +291,5 @@ def _human(answer: Answer) -> str:
             text = " ".join(p.chunk.text.split())
             lines.append(f"  - {p.chunk.title} ({p.chunk.source}, similarity {p.similarity:.2f})")
             lines.append(f"      “{text[:300]}{'…' if len(text) > 300 else ''}”")
+    lines += ["", f"Confidence that the articles answer this: {answer.confidence:.0%}"]
     return "\n".join(lines).rstrip()

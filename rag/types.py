@@ -82,6 +82,9 @@ class Answer:
     `search_query` is the text that was actually searched (it differs from `question` for a
     follow-up question that leans on the conversation). `note` is one line for the user
     when something did not go as configured (e.g. why the LLM answer was not used).
+    `confidence` is the fitted probability that the articles answer the question at all
+    (`confidence.py`). `hedged` marks an answer given with a caveat: the articles may not
+    answer it directly, and the text says so before the closest sentences.
     """
 
     question: str
@@ -91,6 +94,15 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     search_query: str = ""
     note: str = ""
+    confidence: float = 0.0
+    hedged: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """ "answered", "hedged" (the articles may not answer it directly) or "not found"."""
+        if not self.found:
+            return "not found"
+        return "hedged" if self.hedged else "answered"
 
 
 @dataclass(frozen=True)

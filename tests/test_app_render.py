@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 
 import pytest
 from markdown_it import MarkdownIt
@@ -140,16 +139,11 @@ def test_a_long_question_is_said_to_be_shortened_and_not_called_a_follow_up():
     )
 
 
-@dataclass(frozen=True)
-class RatedAnswer(Answer):
-    """An answer from a reader that estimates whether the articles answer the question."""
-
-    confidence: float = 0.0
-
-
-def test_the_confidence_is_shown_when_the_answer_has_one():
-    rated = RatedAnswer("Why?", "x [1]", True, [citation(1)], [], "Why?", confidence=0.873)
+def test_the_confidence_is_shown_with_every_answer():
+    rated = Answer("Why?", "x [1]", True, [citation(1)], [], "Why?", confidence=0.873)
     assert "Confidence that the articles answer this: 87%" in render.answer_markdown(rated)
+    declined = Answer("Why?", "no", False, [], [], "Why?", confidence=0.04)
+    assert "Confidence that the articles answer this: 4%" in render.answer_markdown(declined)
 
 
 def test_library_results_name_each_file_or_give_the_one_shared_reason():

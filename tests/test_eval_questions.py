@@ -47,9 +47,11 @@ def test_cli_table(seed_index: Path):
     assert len([line for line in lines if line.startswith("| q")]) == 10
     header = (
         "| answer accuracy | first sentence accuracy | citation accuracy | first citation accuracy"
-        " | abstention precision | abstention recall | accuracy | passed |"
+        " | abstention precision | abstention recall | accuracy | hedged answerable"
+        " | unanswerable hedged or declined | calibration error | passed |"
     )
     assert header in lines
+    assert "| confidence | questions | mean confidence | answerable |" in lines
 
 
 def _question(**fields: object) -> Question:
@@ -85,6 +87,9 @@ def test_judging_and_totals():
         "abstention_precision": 0.5,  # two declined, one of them rightly
         "abstention_recall": 0.5,  # two unanswerable, one declined
         "accuracy": 0.4,  # one right answer and one rightly declined, of five
+        "hedged_answerable": 0.0,
+        "unanswerable_hedged_or_declined": 0.5,  # kept quiet; made_up answered plainly
+        "calibration_error": None,  # no confidences given
         "passed": 0.4,
     }
     assert QuestionReport([right]).totals["abstention_precision"] is None, "nothing declined: n/a"
@@ -98,8 +103,27 @@ def test_the_first_sentence_and_squad_style_questions():
         ["a.txt"],
     )
     late = judge(q, True, "NATO met [1] and jens\nstoltenberg spoke [2]", ["b.txt", "a.txt"],
-                 first_quote="NATO met")  # fmt: skip
+                 first_quote="NATO met", confidence=0.8)  # fmt: skip
     assert (late.answer_ok, late.first_sentence_ok, late.first_source_ok) == (True, False, False)
+    assert late.confidence == 0.8
+
+
+def test_reliability_bins_calibration_error_and_caveats():
+    answerable, unanswerable = _question(expect_all_of_any=[["x"]]), _question(answerable=False)
+    outcomes = [judge(answerable, True, "x", [], confidence=0.95)] * 3 + [
+        judge(unanswerable, True, "y", [], confidence=0.15, hedged=True),
+        judge(answerable, True, "x", [], confidence=0.15, hedged=True),
+    ]
+    report = QuestionReport(outcomes)
+    assert [(b.low, b.questions, b.confidence, b.answerable) for b in report.reliability] == [
+        (0.1, 2, 0.15, 0.5),
+        (0.9, 3, 0.95, 1.0),
+    ]
+    totals = report.totals
+    # |0.15 - 0.5| for two questions and |0.95 - 1| for three, over five
+    assert totals["calibration_error"] == round((2 * 0.35 + 3 * 0.05) / 5, 4)
+    assert totals["hedged_answerable"] == 0.25 and totals["unanswerable_hedged_or_declined"] == 1
+    assert totals["abstention_recall"] == 0.0  # a caveat is not a refusal
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,8 @@ class Outcome:
     cited: list[str]
     first_sentence_ok: bool | None = None  # answerable: the first cited quote alone holds it
     first_source_ok: bool | None = None  # answerable with sources: the first citation's file
+    confidence: float | None = None  # the probability given that the articles answer
+    hedged: bool = False  # answered with the caveat that the articles may not answer directly
 
     @property
     def passed(self) -> bool:
@@ -72,11 +74,14 @@ class QuestionReport:
         the same for the first cited sentence alone, citation accuracy (a citation, and the
         first citation, of an expected file); abstention precision (declined questions that
         were unanswerable) and recall (unanswerable ones declined); accuracy (right answers
-        and rightly declined questions over all); and the share of questions passed."""
+        and rightly declined questions over all); the share of answerable questions answered
+        with a caveat, and of unanswerable ones declined or answered with one; the expected
+        calibration error of the confidence; and the share of questions passed."""
         outcomes = self.outcomes
         unanswerable = [o for o in outcomes if not o.answerable]
         declined = [o for o in outcomes if o.abstained]
         right = sum(1 for o in declined if not o.answerable)
+        cautious = sum(o.abstained or o.hedged for o in unanswerable)
         return {
             "answer_accuracy": _mean(o.answer_ok for o in outcomes),
             "first_sentence_accuracy": _mean(o.first_sentence_ok for o in outcomes),
@@ -85,8 +90,54 @@ class QuestionReport:
             "abstention_precision": _share(right, len(declined)),
             "abstention_recall": _share(right, len(unanswerable)),
             "accuracy": _share(sum(bool(o.answer_ok) for o in outcomes) + right, len(outcomes)),
+            "hedged_answerable": _mean(o.hedged for o in outcomes if o.answerable),
+            "unanswerable_hedged_or_declined": _share(cautious, len(unanswerable)),
+            "calibration_error": calibration_error(self.reliability),
             "passed": _share(sum(o.passed for o in outcomes), len(outcomes)),
         }
+
+    @property
+    def reliability(self) -> list[Bin]:
+        """The questions grouped by confidence in tenths: how many, their mean confidence and
+        the share the articles answer. Calibrated, the last two agree in every bin."""
+        groups: dict[int, list[tuple[float, bool]]] = {}
+        for o in self.outcomes:
+            if o.confidence is not None:
+                tenth = min(int(o.confidence * RELIABILITY_BINS), RELIABILITY_BINS - 1)
+                groups.setdefault(tenth, []).append((o.confidence, o.answerable))
+        return [
+            Bin(
+                tenth / RELIABILITY_BINS,
+                (tenth + 1) / RELIABILITY_BINS,
+                len(members),
+                round(sum(c for c, _ in members) / len(members), 4),
+                round(sum(a for _, a in members) / len(members), 4),
+            )
+            for tenth, members in sorted(groups.items())
+        ]
+
+
+RELIABILITY_BINS = 10
+
+
+@dataclass(frozen=True)
+class Bin:
+    """Questions whose confidence lies in [low, high): count, mean confidence, share answerable."""
+
+    low: float
+    high: float
+    questions: int
+    confidence: float
+    answerable: float
+
+
+def calibration_error(bins: list[Bin]) -> float | None:
+    """Expected calibration error: the mean gap between confidence and the answerable share,
+    weighted by the questions in each bin."""
+    total = sum(b.questions for b in bins)
+    if not total:
+        return None
+    return round(sum(b.questions * abs(b.confidence - b.answerable) for b in bins) / total, 4)
 
 
 def load(path: str | os.PathLike[str]) -> list[Question]:
@@ -108,7 +159,7 @@ def load(path: str | os.PathLike[str]) -> list[Question]:
 
 def judge(
     question: Question, found: bool, text: str, sources: list[str],
-    first_quote: str | None = None,
+    first_quote: str | None = None, confidence: float | None = None, hedged: bool = False,
 ) -> Outcome:  # fmt: skip
     """Check one answer against what `question` expects (`first_quote`: the first citation's
     quote, for the first-sentence check)."""
@@ -122,7 +173,7 @@ def judge(
             first_source_ok = bool(sources) and sources[0] in question.sources_any
     return Outcome(
         question.id, question.question, question.answerable, not found, answer_ok, citation_ok,
-        text, sources, first_ok, first_source_ok,
+        text, sources, first_ok, first_source_ok, confidence, hedged,
     )  # fmt: skip
 
 
@@ -137,7 +188,17 @@ def evaluate(path: str | os.PathLike[str], index_dir: str | os.PathLike[str]) ->
         answer = assistant.ask(question.question)
         sources = [citation.source for citation in answer.citations]
         first = answer.citations[0].quote if answer.citations else ""
-        outcomes.append(judge(question, answer.found, answer.text, sources, first))
+        outcomes.append(
+            judge(
+                question,
+                answer.found,
+                answer.text,
+                sources,
+                first,
+                answer.confidence,
+                answer.hedged,
+            )
+        )
     return QuestionReport(outcomes)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .benchmark import BeirReport
 from .metrics import METRICS
-from .questions import QuestionReport
+from .questions import Bin, QuestionReport
 
 _LABELS = {
     "ndcg@10": "nDCG@10",
@@ -49,15 +49,17 @@ def _indexing(report: BeirReport) -> str:
 
 
 def questions_json(report: QuestionReport) -> dict[str, Any]:
-    """Totals at the top level, and each question's outcome under "questions"."""
+    """Totals at the top level, the reliability bins, and each question's outcome."""
     return {
         **report.totals,
+        "reliability": [asdict(b) for b in report.reliability],
         "questions": [{**asdict(o), "passed": o.passed} for o in report.outcomes],
     }
 
 
 def questions_table(report: QuestionReport) -> str:
-    """One row per question (for sets of up to QUESTION_ROWS), then the totals."""
+    """One row per question (for sets of up to QUESTION_ROWS), the totals, and how well the
+    confidence is calibrated (questions by confidence, and the share the articles answer)."""
     rows = [
         [o.id, _clip(o.question, 60), _yes(o.answerable), _yes(o.abstained),
          _mark(o.answer_ok), _mark(o.citation_ok), _mark(o.passed)]
@@ -76,11 +78,27 @@ def questions_table(report: QuestionReport) -> str:
         *markdown_table(
             [key.replace("_", " ") for key in totals], [[_share(v) for v in totals.values()]]
         ),
+        "",
+        "Calibration: questions by confidence, and the share the articles answer",
+        "",
+        *markdown_table(
+            ["confidence", "questions", "mean confidence", "answerable"],
+            [_bin_row(b) for b in report.reliability],
+        ),
     ]
     return "\n".join(lines)
 
 
 QUESTION_ROWS = 200
+
+
+def _bin_row(b: Bin) -> list[str]:
+    return [
+        f"{b.low:.1f}-{b.high:.1f}",
+        str(b.questions),
+        f"{b.confidence:.2f}",
+        f"{b.answerable:.2f}",
+    ]
 
 
 def markdown_table(

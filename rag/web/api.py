@@ -37,7 +37,8 @@ def add_endpoints(library: Library, concurrency: int) -> None:
         """Answer a question from the indexed articles. Every sentence of the answer is quoted
         from an article and cited with a marker [n]. Returns JSON: "answer" (the text),
         "found" (false when the articles do not answer: then "related" lists the closest
-        sentences instead), "confidence" (0-1, when known), "citations" (each with "number",
+        sentences instead), "outcome" ("answered", "hedged" or "not found"), "confidence"
+        (0-1: the probability that the articles answer it), "citations" (each with "number",
         "quote", "source" file, "title", "start" and "end" character offsets such that quote
         == the article's text[start:end], "page" for PDFs, "score", and "link", a URL that
         opens the article at the quote), "search_query" and "note".
@@ -86,9 +87,8 @@ def answer_record(answer: Answer, related: list[Citation], base_url: str) -> dic
     """An answer as JSON-ready data, each citation with an absolute `link` to its passage."""
     record: dict[str, Any] = {"question": answer.question, "answer": answer.text}
     record["found"] = answer.found
-    confidence = getattr(answer, "confidence", None)  # from the reader, when it has one
-    if confidence is not None:
-        record["confidence"] = round(float(confidence), 4)
+    record["outcome"] = answer.outcome
+    record["confidence"] = round(answer.confidence, 4)
     record["citations"] = [_citation_record(c, base_url) for c in answer.citations]
     record["related"] = [_citation_record(c, base_url) for c in related]
     record["search_query"], record["note"] = answer.search_query, answer.note

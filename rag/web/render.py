@@ -86,9 +86,7 @@ def answer_markdown(answer: Answer, related: Sequence[Citation] = ()) -> str:
         if related:
             lines += ["", "**Related passages**", ""]
             lines += [f"- {_related_line(c)}" for c in related]
-    confidence = getattr(answer, "confidence", None)  # from the reader, when it has one
-    if confidence is not None:
-        lines += ["", f"*Confidence that the articles answer this: {confidence:.0%}*"]
+    lines += ["", f"*Confidence that the articles answer this: {answer.confidence:.0%}*"]
     if answer.note:
         lines += ["", f"*Note: {one_line(answer.note)}*"]
     return "\n".join(lines)
