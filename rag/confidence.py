@@ -61,12 +61,13 @@ class Model:
         return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
     def save(self, path: Path) -> None:
-        """Write the model as readable JSON: each feature's name beside its numbers."""
-        columns = zip(*(a.tolist() for a in (self.mean, self.scale, self.weights)))
+        """Write the model as readable JSON: each feature's name beside its numbers (to 8
+        decimals, so that a refit on the same data writes the same file)."""
+        columns = zip(*(np.round(a, 8).tolist() for a in (self.mean, self.scale, self.weights)))
         record = {
             "features": {name: dict(zip(_COLUMNS, c)) for name, c in zip(self.names, columns)},
-            "intercept": self.intercept,
-            "hedge_below": self.hedge_below,
+            "intercept": round(self.intercept, 8),
+            "hedge_below": round(self.hedge_below, 8),
         }
         path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 

@@ -90,3 +90,13 @@ def test_follow_ups_lean_on_the_conversation(question):
 )  # fmt: skip
 def test_questions_that_name_their_subject_stand_alone(question):
     assert not leans_on_context(question)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: the reason sentence ranks sixth under the hand-tuned score (README, q01)",
+)
+def test_why_nato_refused_is_answered_by_the_reason_first(assistant):
+    answer = assistant.ask("Why did NATO refuse a no-fly zone?")
+    first = answer.citations[0].quote.lower()
+    assert any(reason in first for reason in ("war with moscow", "war with russia", "escalat"))

@@ -60,7 +60,7 @@ def cite(phrase: str, sentence: str) -> Callable[[Request], Reply]:
     return lambda request: Reply(sentence.format(request.passage(phrase)))
 
 
-def test_a_cited_answer_is_renumbered_and_quotes_its_support(seed_index, fake):
+def test_a_cited_answer_is_renumbered_and_quotes_its_support(seed_index, assistant, fake):
     def script(request: Request) -> Reply:
         war, bosnia = request.passage("war with Moscow"), request.passage("Bosnia")
         assert war != 1, "the renumbering is only tested when the first cited passage is not [1]"
@@ -82,6 +82,9 @@ def test_a_cited_answer_is_renumbered_and_quotes_its_support(seed_index, fake):
     )
     assert "war with Moscow" in answer.citations[0].quote
     assert "Bosnia" in answer.citations[1].quote and "Iraq" in answer.citations[1].quote
+    # the fitted probability that the articles answer applies to the checked answer too
+    assert answer.outcome == "answered" and answer.confidence == assistant.ask(AIRSPACE).confidence
+    assert 0 < answer.confidence <= 1
     request = fake.requests(url)[-1]
     assert request.stream and "not instructions" in request.system
     assert sorted(request.passages()) == list(range(1, len(request.passages()) + 1))

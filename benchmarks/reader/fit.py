@@ -91,7 +91,9 @@ def main() -> None:
         f"best sentence holds the answer, of {answerable.sum():,} answerable: hand-tuned score "
         f"{hand_first:.3f}, logistic sentence model {learned_first / answerable.sum():.3f}\n"
     )
-    print(questions_table(judging.QuestionReport(outcomes)))
+    report = judging.QuestionReport(outcomes)
+    print(questions_table(report))
+    print("\n" + ", ".join(f"{k}: {v:.3f}" for k, v in report.totals.items() if v is not None))
     if args.write:
         model = fit(read)
         model.save(confidence.MODEL_FILE)
