@@ -5,7 +5,9 @@ pair of adjacent sentences (for a claim that joins two). Each candidate is descr
 few numbers (`NAMES`): how close it is in meaning to the claim (cosine of the question-time
 vector of the claim and the late-pooled vectors of the index), which of the claim's rare
 terms, numbers and names it holds or lacks (and whether the lacking ones are elsewhere in
-the passages), whether one of them is negated or says the opposite in one word. Two logistic
+the passages), whether one of them is negated or says the opposite in one word, whether
+only one of the two holds a negation cue at all, how many of the claim's adjacent term
+pairs the candidate lacks, and how much of the candidate the claim shares. Two logistic
 models fitted on labelled claims (`benchmarks/support/fit.py`, weights in `support.json`)
 use them: the ranker picks the quote among the candidates, the verifier gives the
 probability that this quote supports the claim, from its features and its lead over the
@@ -29,7 +31,7 @@ from ..injection import addresses_an_ai
 from ..store import IndexData
 from ..synonyms import same_as, term_weights
 from .prompt import Shown
-from .terms import Words, antonym_clash, contradicted
+from .terms import Words, antonym_clash, bigrams, contradicted, negates
 
 MODEL_FILE = Path(__file__).with_name("support.json")
 NAMES = (
@@ -37,7 +39,8 @@ NAMES = (
     "missing_count", "missing_elsewhere", "missing_shown", "numbers_missing",
     "numbers_missing_shown", "names_missing", "names_missing_any", "names_missing_passage",
     "negation_claim", "negation_quote", "antonym", "pair", "pair_weaker", "claim_terms",
-    "quote_terms",
+    "quote_terms", "negation_cue_claim", "negation_cue_quote", "bigrams_missing",
+    "quote_shared",
 )  # fmt: skip
 VERIFIER_NAMES = (*NAMES, "ranker", "ranker_lead")
 _MAX_LEAD = 10.0  # the ranker's lead over another text, capped (a lone candidate has it all)
@@ -144,6 +147,7 @@ class SupportCheck:
         self._model = model
         quotes: list[Quote] = []
         words: list[Words] = []
+        texts: list[str] = []
         passage_words: list[Words] = []
         for index, passage in enumerate(shown):
             rows = [r for r in passage.rows if not addresses_an_ai(data.sentence_text(r))]
@@ -151,12 +155,16 @@ class SupportCheck:
             for r in rows:
                 quotes.append(Quote((r,), index))
                 words.append(single[r])
+                texts.append(data.sentence_text(r))
                 if r + 1 in single:
                     quotes.append(Quote((r, r + 1), index))
                     words.append(single[r] | single[r + 1])
+                    texts.append(f"{texts[-1]} {data.sentence_text(r + 1)}")
             passage_words.append(_union(list(single.values())))
         self.quotes = quotes
         self._words = words
+        self._cued = [negates(t) for t in texts]
+        self._bigrams = [bigrams(t) for t in texts]
         self._passage_words = [passage_words[q.passage] for q in quotes]
         self._shown_words = _union(passage_words)
         self._single = {q.rows[0]: w for q, w in zip(quotes, words) if len(q.rows) == 1}
@@ -185,6 +193,7 @@ class SupportCheck:
             return [w for t, w in weights.items() if options[t].isdisjoint(words.terms)]
 
         shown_missing = sum(missing(self._shown_words))
+        cued, pairs = negates(claim), bigrams(claim)
         numbers_shown = len(said.numbers - self._shown_words.numbers)
         coverage = [covered(w) for w in self._words]
         for i, (quote, words, context) in enumerate(
@@ -205,6 +214,9 @@ class SupportCheck:
                 float(contradicted(words.negated, said)),
                 float(antonym_clash(said.terms, words.terms)), float(len(quote.rows) == 2), weaker,
                 math.log1p(len(weights)), math.log1p(len(words.terms)),
+                float(cued and not self._cued[i]), float(self._cued[i] and not cued),
+                len(pairs - self._bigrams[i]) / len(pairs) if pairs else 0.0,
+                len(said.terms & words.terms) / max(1, len(words.terms)),
             )  # fmt: skip
         rows[:, 1] = rows[:, 0] - rows[:, 0].max()
         rows[:, 3] = rows[:, 2] - rows[:, 2].max()

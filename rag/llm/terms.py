@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ..lexical import analyze
 from ..synonyms import same_as
@@ -84,6 +85,17 @@ def _negated(text: str) -> frozenset[str]:
         end = _SCOPE_END.search(rest)
         found.update(analyze(rest[: end.start() if end else len(rest)])[:_SCOPE_TERMS])
     return frozenset(found)
+
+
+def negates(text: str) -> bool:
+    """Whether `text` holds a negation cue anywhere ("not", "never", "refused", "n't")."""
+    return _NEGATION.search(text) is not None
+
+
+def bigrams(text: str) -> frozenset[tuple[str, str]]:
+    """Adjacent pairs of a text's terms, in order: who did what to whom, roughly."""
+    terms = analyze(text)
+    return frozenset(pairwise(terms))
 
 
 def contradicted(negated: frozenset[str], other: Words) -> bool:
