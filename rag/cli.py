@@ -14,7 +14,8 @@ from .config import Settings
 from .errors import RagError
 
 if TYPE_CHECKING:
-    from .types import Answer, BuildReport
+    from .indexer import ProgressBar
+    from .types import Answer, BuildReport, Passage
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        status = args.run(args)
+        status: int = args.run(args)
         sys.stdout.flush()  # output still buffered (stdout is a pipe) meets a closed reader here
         return status
     except RagError as error:
@@ -181,10 +182,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(total: int) -> object:
+def _progress_bar(total: int) -> ProgressBar:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, leave=False)
+    bar: ProgressBar = tqdm(
+        total=total, unit="chunk", desc="Embedding", file=sys.stderr, leave=False
+    )
+    return bar
 
 
 def _summary(report: BuildReport) -> str:
@@ -271,8 +275,8 @@ def answer_json(answer: Answer) -> dict[str, object]:
     }
 
 
-def _passage_json(passage: object) -> dict[str, object]:
-    record = asdict(passage)  # type: ignore[call-overload]
+def _passage_json(passage: Passage) -> dict[str, object]:
+    record = asdict(passage)
     chunk = record.pop("chunk")
     return {**chunk, **record}
 

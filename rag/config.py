@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import RagError
 from .sentences import RULES as SENTENCE_RULES
@@ -37,7 +38,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then `RAG_<FIELD>` variables, then the non-None `overrides`."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each value of its field's type
         for f in dataclasses.fields(cls):
             raw = os.environ.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw.strip():

@@ -145,7 +145,8 @@ def pool(tokens: np.ndarray, attention_mask: np.ndarray, pooling: str) -> np.nda
     if pooling == "cls":
         return tokens[:, 0]
     mask = attention_mask[..., None].astype(np.float32)
-    return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+    pooled: np.ndarray = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+    return pooled
 
 
 def exported_path(files: ModelFiles, quantized: bool) -> Path:
@@ -227,10 +228,16 @@ def token_model(model: Any) -> Any:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.transformer(
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
+            hidden: torch.Tensor = self.transformer(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
+            return hidden
 
     return LastHiddenState()
 
