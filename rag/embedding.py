@@ -16,8 +16,6 @@ by benchmarks/run.py.
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .chunking import Budget
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, embed_backend
 from .errors import ModelLoadError, RagError
 from .onnx_encoder import ModelFiles, OnnxEncoder, Tokenizer, export, exported_path
 from .traced_encoder import TracedEncoder, native_bf16, precision, trace, traced_path
@@ -86,11 +84,9 @@ class Embedder:
     def __init__(
         self, name: str = DEFAULT_MODEL, batch_size: int = 16, backend: str | None = None
     ) -> None:
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         self.name = name
         self.batch_size = batch_size
-        self.backend = (backend or os.environ.get("RAG_EMBED_BACKEND") or "auto").strip()
+        self.backend = backend.strip() if backend else embed_backend()
         if self.backend not in BACKENDS:
             raise RagError(
                 f"unknown embedding backend {self.backend!r}: set RAG_EMBED_BACKEND to one of "
@@ -253,9 +249,7 @@ def _counting(count: Callable[[list[str]], list[int]]) -> Callable[[list[str]], 
 def _load_sentence_transformer(name: str, location: str) -> Any:
     try:
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         return SentenceTransformer(location, device="cpu")
     except (OSError, ValueError, ImportError) as error:
         raise ModelLoadError(

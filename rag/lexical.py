@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from functools import lru_cache
@@ -65,7 +64,6 @@ class LexicalIndex:
         BM25 parameters (term frequency saturation, length normalization)."""
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25(k1=k1, b=b)
         retriever.index([analyze(text) for text in texts], show_progress=False)
         return cls(retriever)
@@ -79,7 +77,6 @@ class LexicalIndex:
         """Open an index written by `save`, memory-mapped."""
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
         return cls(retriever)
 

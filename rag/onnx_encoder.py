@@ -23,15 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from .config import cache_dir
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """Where exported models are kept: `RAG_CACHE_DIR`, else ~/.cache/rag-articles."""
-    configured = os.environ.get("RAG_CACHE_DIR")
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return Path(configured) if configured else base / "rag-articles"
 
 
 @dataclass(frozen=True)
@@ -192,13 +187,14 @@ def _quantize(source: Path, target: Path) -> None:
     root = logging.getLogger()
     muffle = logging.NullHandler()  # it warns through the root logger, which would print it
     root.addHandler(muffle)
+    disabled = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
         quantize_dynamic(
             source, target, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep
         )
     finally:
-        logging.disable(logging.NOTSET)
+        logging.disable(disabled)
         root.removeHandler(muffle)
 
 

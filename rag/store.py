@@ -105,7 +105,6 @@ def make_vector_index(vectors: np.ndarray, exact_limit: int | None = None) -> An
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index
-    faiss.omp_set_num_threads(os.cpu_count() or 1)  # queries set one thread; training wants all
     lists = min(1 << max(4, round(math.log2(4 * math.sqrt(n)))), max(1, n // 39))
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
     ivf.cp.niter = 10  # k-means beyond this barely moves recall on these vectors
