@@ -3,6 +3,7 @@ set environment variables, logger levels or thread counts."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from conftest import ROOT
@@ -27,3 +28,28 @@ def test_library_modules_set_no_process_state():
         if SETTERS.search(line)
     ]
     assert not found, "process-wide state set in library code:\n" + "\n".join(found)
+
+
+def test_the_application_sets_offline_defaults_and_leaves_the_users_values(monkeypatch):
+    from rag import runtime
+
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "0")
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
+    runtime.configure()
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False", "a default where nothing was set"
+    assert os.environ["HF_HUB_DISABLE_TELEMETRY"] == "0", "the user's value wins"
+
+
+def test_faiss_searches_on_one_thread_and_builds_on_every_core():
+    import faiss
+
+    from rag import runtime
+
+    before = faiss.omp_get_max_threads()
+    try:
+        runtime.faiss_threads()
+        assert faiss.omp_get_max_threads() == runtime.SEARCH_THREADS
+        runtime.faiss_threads(None)
+        assert faiss.omp_get_max_threads() == (os.cpu_count() or 1)
+    finally:
+        faiss.omp_set_num_threads(before)
