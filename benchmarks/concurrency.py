@@ -146,9 +146,11 @@ def measure(pid: int, load: Load, app: Path, limit: int) -> Row:
 def bare_answer(index: Path, questions: list[str], rounds: int = 20) -> dict[str, float]:
     """The answer without a server: p50 wall time and mean CPU of ask + render, one thread."""
     import rag
+    from rag import runtime
     from rag.web import render
     from rag.web.api import related_of
 
+    runtime.faiss_threads()  # as the chat does
     assistant = rag.load_index(index)
     timings, cpu = [], time.process_time()
     for question in questions * rounds:

@@ -135,8 +135,9 @@ class Assistant:
         """
         text = _checked(question)
         if self.llm is not None:
-            *_, answer = self._llm_stream(self.llm, question, text, history, top_k)
-            return answer  # type: ignore[return-value]
+            *_, last = self._llm_stream(self.llm, question, text, history, top_k)
+            assert isinstance(last, Answer)  # the stream ends with the finished answer
+            return last
         query = search_query(text, history)
         return self._extractive(question, text, query, self._retrieve(text, query, top_k))
 

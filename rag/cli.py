@@ -10,22 +10,25 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from . import runtime
 from .config import Settings
 from .errors import RagError
 
 if TYPE_CHECKING:
-    from .types import Answer, BuildReport
+    from .indexer import ProgressBar
+    from .types import Answer, BuildReport, Passage
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    runtime.configure()
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
     try:
-        status = args.run(args)
+        status: int = args.run(args)
         sys.stdout.flush()  # output still buffered (stdout is a pipe) meets a closed reader here
         return status
     except RagError as error:
@@ -138,6 +141,8 @@ def _index_option(command: argparse.ArgumentParser) -> None:
 def _doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
 
+    os.environ["HF_HUB_OFFLINE"] = "1"  # prove the model loads with the hub out of reach
+    runtime.faiss_threads()
     checks = run_checks(Settings.from_env(source_dir=args.source, index_dir=args.index))
     for check in checks:
         print(f"{'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
@@ -150,6 +155,7 @@ def _build(args: argparse.Namespace) -> int:
     from .pipeline import build_index
 
     settings = Settings.from_env(source_dir=args.source, index_dir=args.index)
+    runtime.faiss_threads(None)  # a large index trains on every core
     show_bar = not args.quiet and sys.stderr.isatty()
     report = build_index(
         settings.source_dir, settings.index_dir, rebuild=args.rebuild, model=args.model,
@@ -181,10 +187,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(total: int) -> object:
+def _progress_bar(total: int) -> ProgressBar:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, leave=False)
+    bar: ProgressBar = tqdm(
+        total=total, unit="chunk", desc="Embedding", file=sys.stderr, leave=False
+    )
+    return bar
 
 
 def _summary(report: BuildReport) -> str:
@@ -207,6 +216,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.top_k is not None and args.top_k < 1:
         raise RagError("--top-k must be at least 1")
     llm = LLMSettings.from_env(base_url=args.llm_url, model=args.llm_model)
+    runtime.faiss_threads()
     assistant = load_index(settings.index_dir, llm=llm)
     if args.stream and not args.json:
         answer = _print_stream(assistant.stream(args.question, top_k=args.top_k))
@@ -239,6 +249,7 @@ def _print_stream(items: Iterator[str | Answer]) -> Answer:
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation import benchmark, questions, report
 
+    runtime.faiss_threads()
     if args.beir:
         progress = _progress_bar if sys.stderr.isatty() else None
         scores = benchmark.evaluate(
@@ -271,8 +282,8 @@ def answer_json(answer: Answer) -> dict[str, object]:
     }
 
 
-def _passage_json(passage: object) -> dict[str, object]:
-    record = asdict(passage)  # type: ignore[call-overload]
+def _passage_json(passage: Passage) -> dict[str, object]:
+    record = asdict(passage)
     chunk = record.pop("chunk")
     return {**chunk, **record}
 

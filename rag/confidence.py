@@ -84,8 +84,11 @@ class Model:
             features = record["features"]
             if tuple(features) != NAMES:
                 raise RagError(f"{path} was fitted on other features than these: {refit}")
-            columns = [np.array([f[key] for f in features.values()], float) for key in _COLUMNS]
-            return cls(NAMES, *columns, float(record["intercept"]), float(record["hedge_below"]))
+            mean, scale, weights = (
+                np.array([f[k] for f in features.values()], float) for k in _COLUMNS
+            )
+            intercept, hedge_below = float(record["intercept"]), float(record["hedge_below"])
+            return cls(NAMES, mean, scale, weights, intercept, hedge_below)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise RagError(f"cannot read the confidence model {path} ({error}): {refit}") from None
 

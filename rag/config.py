@@ -1,10 +1,30 @@
-"""Settings: every default in one place, overridable by `RAG_*` environment variables."""
+"""Settings: every default in one place, overridable by `RAG_*` environment variables.
+
+Every variable the package reads, and where it is read (the README's Configuration table
+says the same for users):
+
+- `RAG_<FIELD>` for each field of `Settings` (`RAG_SOURCE_DIR`, `RAG_INDEX_DIR`,
+  `RAG_EMBED_MODEL`, `RAG_ENCODING`, `RAG_CHUNK_TOKENS`, `RAG_CHUNK_OVERLAP`, `RAG_BATCH_SIZE`,
+  `RAG_MAX_FILE_MB`, `RAG_TOP_K`, `RAG_CANDIDATES`, `RAG_RRF_K`, `RAG_DENSE_WEIGHT`,
+  `RAG_LEXICAL_WEIGHT`, `RAG_RERANK_MODEL`, `RAG_RERANK_DEPTH`): `Settings.from_env`.
+- `RAG_EMBED_BACKEND`: `embed_backend()`; `RAG_CACHE_DIR` (else `XDG_CACHE_HOME`):
+  `cache_dir()`.
+- `RAG_LLM_*` (the optional LLM): `rag.llm.settings.LLMSettings.from_env`.
+- `RAG_READ_ONLY`, `RAG_MCP`, `RAG_AUTH`, `RAG_AUTH_FILE`, `RAG_ANSWER_CONCURRENCY` (the chat
+  server), with `GRADIO_SERVER_NAME` / `GRADIO_SERVER_PORT`: `rag.web.options.ServeOptions`
+  and `rag.web.server.serve`.
+
+Variables that third-party libraries read are set by the application, not here: see
+`rag.runtime`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from .errors import RagError
 from .sentences import RULES as SENTENCE_RULES
@@ -37,7 +57,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then `RAG_<FIELD>` variables, then the non-None `overrides`."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each value of its field's type
         for f in dataclasses.fields(cls):
             raw = os.environ.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw.strip():
@@ -64,3 +84,16 @@ def _parse(name: str, raw: str, kind: object) -> object:
         return convert(raw)
     except ValueError:
         raise RagError(f"RAG_{name.upper()}={raw!r} is not a valid {kind}") from None
+
+
+def embed_backend() -> str:
+    """Which runtime embeds (`rag.embedding.BACKENDS`): `RAG_EMBED_BACKEND`, else "auto"."""
+    return (os.environ.get("RAG_EMBED_BACKEND") or "auto").strip()
+
+
+def cache_dir() -> Path:
+    """Where the model's traced and ONNX exports are kept: `RAG_CACHE_DIR`, else
+    rag-articles/ in `XDG_CACHE_HOME` or ~/.cache."""
+    configured = os.environ.get("RAG_CACHE_DIR")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return Path(configured) if configured else base / "rag-articles"

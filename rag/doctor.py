@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import runtime
 from .config import Settings
 from .errors import RagError
 
@@ -21,8 +22,8 @@ class Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in order; none needs the network."""
-    os.environ["HF_HUB_OFFLINE"] = "1"  # prove the model loads with the hub out of reach
+    """Every check, in order; none needs the network. Run with `HF_HUB_OFFLINE=1` to prove
+    that the model loads with the hub out of reach (`rag doctor` sets it)."""
     checks: list[tuple[str, Callable[[Settings], str]]] = [
         ("tiktoken encoding loads offline", _tiktoken),
         ("embedding model loads offline", _model),
@@ -90,16 +91,15 @@ def _freshness(settings: Settings) -> str:
 
 
 def _gradio_offline(settings: Settings) -> str:
-    from .web import server  # noqa: F401 - importing it sets the chat's offline defaults
-
+    chat = {**runtime.ENVIRONMENT, **os.environ}  # the chat sets these defaults at its start
     problems = [
-        f"{name}={os.environ.get(name)!r} (needs {wanted!r})"
+        f"{name}={chat.get(name)!r} (needs {wanted!r})"
         for name, wanted in (
             ("GRADIO_ANALYTICS_ENABLED", "False"),
             ("HF_HUB_DISABLE_TELEMETRY", "1"),
             ("GRADIO_SHARE", "False"),
         )
-        if os.environ.get(name, wanted if name == "GRADIO_SHARE" else None) != wanted
+        if chat.get(name, wanted if name == "GRADIO_SHARE" else None) != wanted
     ]
     if problems:
         raise RagError("; ".join(problems) + ": unset these variables")

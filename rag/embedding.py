@@ -16,18 +16,17 @@ by benchmarks/run.py.
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .chunking import Budget
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, embed_backend
 from .errors import ModelLoadError, RagError
 from .onnx_encoder import ModelFiles, OnnxEncoder, Tokenizer, export, exported_path
 from .traced_encoder import TracedEncoder, native_bf16, precision, trace, traced_path
@@ -35,7 +34,7 @@ from .traced_encoder import TracedEncoder, native_bf16, precision, trace, traced
 _BUNDLED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], object]
 """Called with the number of chunks just embedded."""
 
 Inputs = dict[str, np.ndarray]
@@ -85,11 +84,9 @@ class Embedder:
     def __init__(
         self, name: str = DEFAULT_MODEL, batch_size: int = 16, backend: str | None = None
     ) -> None:
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         self.name = name
         self.batch_size = batch_size
-        self.backend = (backend or os.environ.get("RAG_EMBED_BACKEND") or "auto").strip()
+        self.backend = backend.strip() if backend else embed_backend()
         if self.backend not in BACKENDS:
             raise RagError(
                 f"unknown embedding backend {self.backend!r}: set RAG_EMBED_BACKEND to one of "
@@ -138,7 +135,8 @@ class Embedder:
         """The normalized vector of a question, shape (dim,)."""
         inputs, _ = self._tokenize([self._query_prompt + text])
         pooled, _ = self._forward("torch" if self.backend.startswith("torch") else "onnx")(inputs)
-        return _normalize(np.asarray(pooled, dtype=np.float32))[0]
+        vector: np.ndarray = _normalize(np.asarray(pooled, dtype=np.float32))[0]
+        return vector
 
     def embed_chunks(
         self, chunks: Sequence[ChunkToEmbed], progress: Progress | None = None
@@ -198,8 +196,8 @@ class Embedder:
     def _encoder(self, backend: str) -> Forward | None:
         assert self._files is not None
         if backend in ("torch", "torch-bf16"):
-            path = traced_path(self._files)
-            path = path if path.is_file() else trace(self.model, self._files)
+            cached = traced_path(self._files)
+            path = cached if cached.is_file() else trace(self.model, self._files)
             try:
                 return TracedEncoder(self._files, path, backend == "torch-bf16") if path else None
             except (RuntimeError, OSError):  # a damaged cache file: run the model as it is
@@ -208,9 +206,10 @@ class Embedder:
 
     def _onnx(self, quantized: bool) -> Forward | None:
         assert self._files is not None
-        path = exported_path(self._files, quantized)
+        cached = exported_path(self._files, quantized)
         try:
-            if not path.is_file():  # the one time torch is needed: export the model
+            path: Path | None = cached
+            if not cached.is_file():  # the one time torch is needed: export the model
                 path = export(self.model, self._files, quantized)
             return OnnxEncoder(self._files, path) if path else None
         except ImportError:  # onnxruntime is not installed
@@ -250,9 +249,7 @@ def _counting(count: Callable[[list[str]], list[int]]) -> Callable[[list[str]], 
 def _load_sentence_transformer(name: str, location: str) -> Any:
     try:
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         return SentenceTransformer(location, device="cpu")
     except (OSError, ValueError, ImportError) as error:
         raise ModelLoadError(
@@ -283,7 +280,8 @@ def _pool_spans(
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def _first_line(error: BaseException) -> str:

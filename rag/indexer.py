@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -80,21 +81,20 @@ def build_index(
                 f"no article to index in {source_dir}/ ({len(plan.skipped)} files skipped): "
                 "add .txt, .md, .html or .pdf files"
             )
-        report = dict(
-            index_dir=str(index_dir), documents=documents, skipped=plan.skipped,
+        report = partial(
+            BuildReport, index_dir=str(index_dir), documents=documents, skipped=plan.skipped,
             added=len(plan.added), changed=len(plan.changed), removed=len(plan.removed),
             unchanged=len(plan.kept),
         )  # fmt: skip
         if old is not None and not (plan.added or plan.changed or plan.removed):
             if plan.touched:  # so that the next build need not read those files again
                 store.write_manifest(index_dir, {**old, "files": plan.kept})
-            return BuildReport(chunks=old["chunks"], seconds=time.perf_counter() - began, **report)
+            return report(chunks=old["chunks"], seconds=time.perf_counter() - began)
         data, embedded = _assemble(index_dir, old, plan, settings, progress, embedder)
         store.save(index_dir, data, _manifest(settings, data, plan, embedded))
-        return BuildReport(
-            chunks=len(data.chunks), embedded_chunks=embedded,
-            seconds=time.perf_counter() - began, **report,
-        )  # fmt: skip
+        return report(
+            chunks=len(data.chunks), embedded_chunks=embedded, seconds=time.perf_counter() - began
+        )
 
 
 def _reusable(old: dict[str, Any], index_dir: Path, settings: Settings) -> bool:
@@ -174,7 +174,11 @@ def _assemble(
         fresh = _embed(plan.fresh, embedder, settings, progress)
         parts.update(fresh)
         embedded = sum(len(part.chunks) for part in fresh.values())
-    dim = embedder.dim if isinstance(embedder, Embedder) else int(old["dim"])  # type: ignore[index]
+    if isinstance(embedder, Embedder):
+        dim = embedder.dim
+    else:  # nothing embedded: every article was kept from the old index
+        assert old is not None
+        dim = int(old["dim"])
     return _combine([parts[source] for source in sorted(parts)], dim), embedded
 
 

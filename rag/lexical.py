@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,7 @@ def _stopwords() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def _stemmer() -> Any:  # a Stemmer.Stemmer (PyStemmer is untyped)
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -51,12 +51,12 @@ FUNCTION_TERMS = frozenset(  # question words and function words: no word of an 
 class LexicalIndex:
     """A BM25 index over chunk texts, in chunk order."""
 
-    def __init__(self, retriever: object) -> None:
+    def __init__(self, retriever: Any) -> None:  # a bm25s.BM25 (bm25s is untyped)
         self._bm25 = retriever
-        self._vocab: dict[str, int] = retriever.vocab_dict  # type: ignore[attr-defined]
-        indptr = retriever.scores["indptr"]  # type: ignore[attr-defined]
+        self._vocab: dict[str, int] = retriever.vocab_dict
+        indptr = retriever.scores["indptr"]
         self._document_frequency = np.diff(np.asarray(indptr))
-        self.size = int(retriever.scores["num_docs"])  # type: ignore[attr-defined]
+        self.size = int(retriever.scores["num_docs"])
 
     @classmethod
     def build(cls, texts: list[str], *, k1: float = K1, b: float = B) -> LexicalIndex:
@@ -64,21 +64,19 @@ class LexicalIndex:
         BM25 parameters (term frequency saturation, length normalization)."""
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25(k1=k1, b=b)
         retriever.index([analyze(text) for text in texts], show_progress=False)
         return cls(retriever)
 
     def save(self, directory: Path) -> None:
         """Write the index files into `directory`."""
-        self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
+        self._bm25.save(str(directory), show_progress=False)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
         """Open an index written by `save`, memory-mapped."""
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
         return cls(retriever)
 
@@ -87,7 +85,7 @@ class LexicalIndex:
         ids = [self._vocab[t] for t in analyze(query) if t in self._vocab]
         if not ids or self.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        scores = self._bm25.get_scores(ids)  # type: ignore[attr-defined]
+        scores = self._bm25.get_scores(ids)
         k = min(k, int(np.count_nonzero(scores)))
         top = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, np.int64)
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -23,15 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from .config import cache_dir
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """Where exported models are kept: `RAG_CACHE_DIR`, else ~/.cache/rag-articles."""
-    configured = os.environ.get("RAG_CACHE_DIR")
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return Path(configured) if configured else base / "rag-articles"
 
 
 @dataclass(frozen=True)
@@ -145,7 +140,8 @@ def pool(tokens: np.ndarray, attention_mask: np.ndarray, pooling: str) -> np.nda
     if pooling == "cls":
         return tokens[:, 0]
     mask = attention_mask[..., None].astype(np.float32)
-    return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+    pooled: np.ndarray = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+    return pooled
 
 
 def exported_path(files: ModelFiles, quantized: bool) -> Path:
@@ -191,13 +187,14 @@ def _quantize(source: Path, target: Path) -> None:
     root = logging.getLogger()
     muffle = logging.NullHandler()  # it warns through the root logger, which would print it
     root.addHandler(muffle)
+    disabled = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
         quantize_dynamic(
             source, target, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep
         )
     finally:
-        logging.disable(logging.NOTSET)
+        logging.disable(disabled)
         root.removeHandler(muffle)
 
 
@@ -227,10 +224,16 @@ def token_model(model: Any) -> Any:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.transformer(
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
+            hidden: torch.Tensor = self.transformer(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
+            return hidden
 
     return LastHiddenState()
 

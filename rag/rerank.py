@@ -3,7 +3,6 @@ passages and reorders them (`RAG_RERANK_MODEL`, off by default: no reranker is b
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
@@ -28,12 +27,9 @@ def rerank(model: str, query: str, rows: list[int], texts: list[str]) -> list[in
 
 def _load(model: str) -> Any:
     if model not in _MODELS:
-        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         try:
             from sentence_transformers import CrossEncoder
-            from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
             _MODELS[model] = CrossEncoder(model, device="cpu")
         except (OSError, ValueError, ImportError) as error:
             raise ModelLoadError(

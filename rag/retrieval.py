@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +43,10 @@ def candidates(
     return dense[dense >= 0], lexical
 
 
-def _dense_search(index: object, vector: np.ndarray, depth: int) -> np.ndarray:
-    """One query's rows: on one thread, since extra OpenMP threads spin and wait on a busy
-    machine (benchmarks/run.py: 100k chunks, exact, 17 ms on one thread, 52 ms on two)."""
-    import faiss
-
-    faiss.omp_set_num_threads(1)
-    return index.search(vector.reshape(1, -1), depth)[1][0]  # type: ignore[attr-defined]
+def _dense_search(index: Any, vector: np.ndarray, depth: int) -> np.ndarray:
+    """One query's rows (the application sets FAISS's threads: `runtime.faiss_threads`)."""
+    rows: np.ndarray = index.search(vector.reshape(1, -1), depth)[1][0]
+    return rows
 
 
 def ranking(

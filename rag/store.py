@@ -70,7 +70,8 @@ class IndexData:
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The committed manifest, or None if there is no index yet."""
     try:
-        return json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        return manifest
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:
@@ -104,16 +105,15 @@ def make_vector_index(vectors: np.ndarray, exact_limit: int | None = None) -> An
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index
-    faiss.omp_set_num_threads(os.cpu_count() or 1)  # queries set one thread; training wants all
     lists = min(1 << max(4, round(math.log2(4 * math.sqrt(n)))), max(1, n // 39))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-    index.cp.niter = 10  # k-means beyond this barely moves recall on these vectors
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.niter = 10  # k-means beyond this barely moves recall on these vectors
     sample = np.random.default_rng(0).choice(n, size=min(n, 40 * lists), replace=False)
-    index.train(vectors[np.sort(sample)])
-    index.add(vectors)
-    index.make_direct_map()  # rows can be read back: for similarities and incremental builds
-    index.nprobe = min(lists, max(16, lists // 8))
-    return index
+    ivf.train(vectors[np.sort(sample)])
+    ivf.add(vectors)
+    ivf.make_direct_map()  # rows can be read back: for similarities and incremental builds
+    ivf.nprobe = min(lists, max(16, lists // 8))
+    return ivf
 
 
 def sentence_storage(vectors: np.ndarray, chunks: int) -> np.ndarray:
@@ -124,7 +124,8 @@ def sentence_storage(vectors: np.ndarray, chunks: int) -> np.ndarray:
         return np.asarray(vectors, dtype=np.float16)
     vectors = np.asarray(vectors, dtype=np.float32)
     peaks = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12)
-    return np.rint(vectors * (127.0 / peaks)).astype(np.int8)
+    codes: np.ndarray = np.rint(vectors * (127.0 / peaks)).astype(np.int8)
+    return codes
 
 
 class Int8Rows:
@@ -139,7 +140,8 @@ class Int8Rows:
     def __getitem__(self, rows: Any) -> np.ndarray:
         vectors = np.asarray(self._codes[rows], dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        unit: np.ndarray = vectors / np.maximum(norms, 1e-12)
+        return unit
 
 
 def stored_vectors(index: Any) -> np.ndarray:

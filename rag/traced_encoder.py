@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_encoder import INPUTS, ModelFiles, cache_dir, cached, example_inputs, pool, token_model
+from .config import cache_dir
+from .onnx_encoder import INPUTS, ModelFiles, cached, example_inputs, pool, token_model
 
 
 def traced_path(files: ModelFiles) -> Path:

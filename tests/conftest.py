@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from rag import runtime
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 for _name in [name for name in os.environ if name.startswith("RAG_")]:
     del os.environ[_name]  # the tests set what they need; a user's settings must not leak in
+runtime.configure()  # the test process is an application, like `rag` and the chat
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

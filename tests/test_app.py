@@ -18,6 +18,8 @@ from pdfs import make_pdf
 
 from rag.assistant import MAX_QUESTION_CHARS
 
+pytestmark = pytest.mark.slow  # starts the chat and drives it in Chromium
+
 QUESTION = "Why did NATO refuse a no-fly zone?"
 BOT = '#chat [data-testid="bot"]'
 SOURCE_LINK = 'a[href^="/source/"]'

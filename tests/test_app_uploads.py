@@ -13,6 +13,8 @@ import pytest
 from app_server import ARTIFACTS, browser, running_app
 from conftest import SEEDS
 
+pytestmark = pytest.mark.slow  # starts the chat and drives it in Chromium
+
 SEED = "000_866b00fbbd318d60.txt"
 SECRET = b"TOP SECRET: this file lies outside the source folder."
 BOT = '#chat [data-testid="bot"]'

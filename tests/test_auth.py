@@ -159,6 +159,7 @@ UNSIGNED = [
 ]
 
 
+@pytest.mark.slow  # these three start the chat
 @pytest.mark.parametrize(("method", "path", "body", "headers"), UNSIGNED)
 def test_no_article_text_reaches_a_client_that_has_not_signed_in(
     served, method, path, body, headers
@@ -170,6 +171,7 @@ def test_no_article_text_reaches_a_client_that_has_not_signed_in(
         assert not any(word in data for word in ARTICLE_WORDS), (path, status, data[:300])
 
 
+@pytest.mark.slow
 def test_programs_sign_in_with_basic_credentials_or_gradio_client_auth(served):
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
@@ -193,6 +195,7 @@ def test_programs_sign_in_with_basic_credentials_or_gradio_client_auth(served):
     assert refused.group_contains(httpx.HTTPStatusError, match="401", depth=None)
 
 
+@pytest.mark.slow
 def test_chromium_signs_in_asks_and_opens_a_cited_source(served, tmp_path):
     with browser(tmp_path / "profile") as context:
         page = context.new_page()

@@ -11,9 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, SEEDS
 
 import rag
+
+pytestmark = pytest.mark.slow  # builds killed at random, twenty times
 
 KILLS = 20
 QUESTION = "Where has NATO closed an airspace before?"

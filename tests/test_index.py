@@ -167,6 +167,7 @@ def test_a_build_repairs_a_damaged_index(folder, tmp_path, embedder):
     assert rag.load_index(index).ask("Who asked NATO to close Ukraine's airspace?").found
 
 
+@pytest.mark.slow  # kills a build
 def test_killed_build_leaves_the_previous_index_answering(folder, tmp_path):
     """SIGKILL a rebuild at several moments; the old index must load and answer the same."""
     index = tmp_path / "index"

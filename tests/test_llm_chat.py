@@ -11,6 +11,8 @@ from app_server import ARTIFACTS, browser, running_app
 from conftest import SEEDS
 from fake_llm_server import FakeLLM, Reply, Request
 
+pytestmark = pytest.mark.slow  # starts the chat and drives it in Chromium
+
 BOT = '#chat [data-testid="bot"]'
 STREAMED = "NATO closed the airspace over Bosnia and Herzegovina in the 1990s [{0}]. "
 HELD_BACK = "Allies closed the airspace over northern Iraq to protect the Kurdish people [{0}]."

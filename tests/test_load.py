@@ -15,6 +15,8 @@ import pytest
 from app_server import ARTIFACTS, running_app
 from conftest import DATA, ROOT, SEEDS, read_jsonl
 
+pytestmark = pytest.mark.slow  # a minute of twenty clients against a running chat
+
 CLIENTS = 20
 SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "60"))
 QUESTIONS = [q["question"] for q in read_jsonl(DATA / "seed_questions.jsonl")]

@@ -18,6 +18,8 @@ from pdfs import make_pdf
 
 from rag.loaders import load_document
 
+pytestmark = pytest.mark.slow  # starts the chat server, which first builds its index
+
 PDF = make_pdf(
     ["Epsilon loop report, page one: the plant.", "The epsilon loop runs at 300 kelvin."],
     title="Epsilon loop",

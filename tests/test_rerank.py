@@ -118,6 +118,7 @@ def test_a_missing_model_is_a_one_line_error(seed_index: Path, tmp_path: Path):
     assert lines[0].endswith("or a model name that can be downloaded, or unset it")
 
 
+@pytest.mark.slow  # an evaluation with a cross-encoder
 def test_beir_eval_reports_the_reranked_default(cross_encoder: Path, tmp_path: Path):
     from test_eval_beir import write_dataset
 

@@ -16,6 +16,8 @@ from pdfs import make_pdf
 import rag
 from rag.loaders import load_document
 
+pytestmark = pytest.mark.slow  # starts the chat server, which first builds its index
+
 SECRET = "TOP SECRET: this file lies outside the source folder."
 ARTICLES = {
     "plain.txt": b"Alpha reactor\n\nThe alpha reactor runs at 42 kelvin <script>alert(1)</script>"

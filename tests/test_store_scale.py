@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faiss
 import numpy as np
+import pytest
 
 from rag import store
 
@@ -21,6 +22,7 @@ def test_small_collections_get_exact_search():
     assert isinstance(store.make_vector_index(_clustered(500)), faiss.IndexFlatIP)
 
 
+@pytest.mark.slow
 def test_large_collections_get_ivf_that_finds_what_exact_search_finds(tmp_path):
     vectors = _clustered(6000)
     index = store.make_vector_index(vectors, exact_limit=5000)
@@ -48,6 +50,7 @@ def test_int8_sentence_vectors_read_back_close_to_the_originals():
     assert np.allclose(rows[7], rows[np.array([7])][0])
 
 
+@pytest.mark.slow
 def test_a_large_index_answers_like_a_small_one(tmp_path, monkeypatch, seed_index):
     from conftest import SEEDS
 

@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 import rag
-from rag import retrieval
+from rag import retrieval, runtime
 
+runtime.faiss_threads()  # as `rag ask` and the chat search: one thread
 assistant = rag.load_index(sys.argv[1])
 queries = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 data, settings = assistant._data, assistant.settings

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import retrieval, store
+from rag import retrieval, runtime, store
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.lexical import LexicalIndex
@@ -60,6 +60,7 @@ def main(n: int, work: Path) -> dict:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     result["generate_s"] = time.perf_counter() - began
     exact = store.make_vector_index(vectors, exact_limit=n)
+    runtime.faiss_threads()  # searches on one thread, as `rag ask` and the chat do
     queries = rng.standard_normal((20, DIM), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     flat = []
@@ -69,6 +70,7 @@ def main(n: int, work: Path) -> dict:
         flat.append((time.perf_counter() - t) * 1000)
     result["exact_search_p50_ms"] = float(np.median(flat))
     del exact
+    runtime.faiss_threads(None)  # training the approximate index on every core, as `rag build`
     t = time.perf_counter()
     index = store.make_vector_index(vectors)
     result["vector_index"] = type(index).__name__
@@ -97,6 +99,7 @@ def main(n: int, work: Path) -> dict:
 
 def measure(target: Path) -> dict:
     """In a fresh process: memory after loading the index, and latency of 200 queries."""
+    runtime.faiss_threads()
     embedder = Embedder()
     embedder.embed_query("warm up")
     before = rss_mb()

@@ -42,7 +42,7 @@ class Dataset:
         """Every corpus document as (id, title, text), in file order."""
         path = self.corpus_file
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as lines:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 if line.strip():
                     record = _record(line, path, number, ("_id", "text"))

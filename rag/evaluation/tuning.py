@@ -16,6 +16,7 @@ import itertools
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import store
 from ..config import Settings
@@ -51,7 +52,7 @@ def sweep(
     yield _row("defaults", "lexical only", base["lexical"])
     yield _row("defaults", "fused", base["fused"])
     for values in itertools.product(*FUSION.values()):
-        changes = dict(zip(FUSION, values))
+        changes: dict[str, Any] = dict(zip(FUSION, values))  # Settings fields and values
         yield _row(
             _describe(changes), "fused", measure(dataclasses.replace(defaults, **changes))["fused"]
         )

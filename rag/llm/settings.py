@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import RagError
 
@@ -57,14 +58,14 @@ class LLMSettings:
         Raises:
             LLMConfigError: a value is malformed, or a server is named without a model.
         """
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each value of its field's type
         for f in dataclasses.fields(cls):
             variable = f"RAG_LLM_{f.name.upper()}"
             raw = os.environ.get(variable, "").strip()
             if raw:
                 values[f.name] = _convert(variable, raw, type(f.default))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def _convert(variable: str, raw: str, kind: type) -> object:

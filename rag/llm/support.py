@@ -75,7 +75,8 @@ class Logistic:
     bias: float
 
     def logit(self, features: np.ndarray) -> np.ndarray:
-        return ((features - self.mean) / self.scale) @ self.weights + self.bias
+        logits: np.ndarray = ((features - self.mean) / self.scale) @ self.weights + self.bias
+        return logits
 
     def record(self) -> dict[str, Any]:
         """The weights as JSON-ready lists."""

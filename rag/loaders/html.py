@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from html.parser import HTMLParser
 
 from .extracted import Extracted, clean_text
@@ -21,7 +20,6 @@ def load_html(data: bytes) -> Extracted:
     """An HTML page: its main text and its own title (<title>, else the first <h1>)."""
     import trafilatura
 
-    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     markup = decode(data)
     try:
         text = trafilatura.extract(markup, include_comments=False, include_tables=True) or ""

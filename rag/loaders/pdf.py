@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 
 from .errors import SkipFile
 from .extracted import Extracted, clean_text
@@ -14,7 +13,6 @@ def load_pdf(data: bytes) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

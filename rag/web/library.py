@@ -54,7 +54,8 @@ class Library:
                     self._load()
                 except RagError as error:  # e.g. the index folder was deleted: keep serving
                     log.warning("keeping the loaded index: %s", error)
-            return self._assistant  # type: ignore[return-value]
+            # _load set a new one, or failed and left `current`
+            return current if self._assistant is None else self._assistant
 
     def refresh(self, progress: ProgressFactory | None = None) -> BuildReport:
         """Bring the index up to date with the source folder (embedding only what changed)

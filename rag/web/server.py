@@ -17,6 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .. import runtime
 from ..config import Settings
 from ..errors import RagError
 from .access import is_loopback
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
 
     from ..indexer import ProgressFactory
     from ..types import BuildReport
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -111,6 +109,7 @@ def serve(
     Raises:
         RagError: the address is taken or invalid, or the index cannot be built or loaded.
     """
+    runtime.configure()  # this is the application: its environment, loggers and threads
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
     port = _port(port)
@@ -120,7 +119,9 @@ def serve(
         _say(warning)
     library = Library(source_dir, index_dir)
     _say(f"Bringing the index in {index_dir}/ up to date with {source_dir}/ …")
+    runtime.faiss_threads(None)  # a large index trains on every core
     report = library.refresh(progress)
+    runtime.faiss_threads()  # then each question searches on one
     if built:
         built(report)
     _say("Starting the chat …")

@@ -94,7 +94,8 @@ def build_demo(
         demo.load(show_status, None, status_outputs, api_visibility="private")
     # Waiting tabs learn their place in the queue each second, not at every answer that
     # starts (with 20 clients that is a message to each waiting one, per answer).
-    return demo.queue(status_update_rate=1)
+    queued: gr.Blocks = demo.queue(status_update_rate=1)
+    return queued
 
 
 def _respond(

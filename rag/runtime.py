@@ -1,0 +1,48 @@
+"""Process-wide state, which belongs to the application and not to the library.
+
+The command line (`rag ...`, and so `python app.py`) and `rag.web.server.serve` call these at
+their start; the rest of the package never sets environment variables, logger levels or
+thread counts, so a program that imports `rag` keeps its own (and may call these too).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+ENVIRONMENT = {
+    "HF_HUB_DISABLE_TELEMETRY": "1",  # no usage reports to the Hugging Face hub
+    "GRADIO_ANALYTICS_ENABLED": "False",  # read when gradio is imported
+    # transformers' "Loading weights" bar on every start (it follows the hub's setting)
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+}
+"""Defaults for variables that third-party libraries read; a value already set wins."""
+
+LOGGER_LEVELS = {
+    "sentence_transformers": logging.WARNING,
+    "bm25s": logging.WARNING,
+    "trafilatura": logging.CRITICAL,  # a page it cannot read is skipped with a reason
+    "pypdf": logging.CRITICAL,  # so is a damaged PDF
+}
+"""Third-party loggers that would otherwise narrate normal work."""
+
+SEARCH_THREADS = 1
+"""OpenMP threads for FAISS while answering: one query's search on one thread, since extra
+threads spin and wait on a busy machine (benchmarks/run.py: 100k chunks, exact, 17 ms on one
+thread, 52 ms on two)."""
+
+
+def configure() -> None:
+    """Set the `ENVIRONMENT` defaults and the `LOGGER_LEVELS`; call before importing gradio."""
+    for name, value in ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    for name, level in LOGGER_LEVELS.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def faiss_threads(count: int | None = SEARCH_THREADS) -> None:
+    """Set FAISS's OpenMP thread count: `SEARCH_THREADS` to answer, or None for every core,
+    which training an approximate index (over `store.EXACT_LIMIT` chunks) wants."""
+    import faiss
+
+    faiss.omp_set_num_threads(count or os.cpu_count() or 1)
