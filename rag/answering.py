@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .boilerplate import is_boilerplate
+from .index import IndexData
 from .injection import addresses_an_ai
 from .lexical import FUNCTION_TERMS, analyze
 from .retrieval import Hit
-from .store import IndexData
 from .synonyms import same_as, term_weights
 
 
@@ -136,7 +136,7 @@ def may_answer(data: IndexData, row: int) -> bool:
     """Whether sentence `row` may be an answer: not its article's title, not a caption,
     credit or byline, and not an instruction addressed to an AI (never an answer to obey)."""
     text = data.sentence_text(row)
-    title = data.documents[int(data.sentences[row][0])].title
+    title = data.documents[data.document_of_sentence(row)].title
     return not (" ".join(text.split()) == title or is_boilerplate(text) or addresses_an_ai(text))
 
 
@@ -150,8 +150,7 @@ def candidates(
     """Every sentence of the retrieved passages, scored, best first."""
     passage_of: dict[int, int] = {}
     for passage, hit in enumerate(hits):
-        first, stop = (int(v) for v in data.chunks[hit.row, 3:5])
-        for row in range(first, stop):
+        for row in data.chunk_sentences(hit.row):
             if may_answer(data, row):
                 passage_of.setdefault(row, passage)
     if not passage_of:
@@ -194,9 +193,10 @@ class _SentenceTerms:
 
     def around(self, row: int) -> set[str]:
         """The terms of a sentence and of its neighbours in the same document."""
-        doc = self._data.sentences[row][0]
-        rows = [r for r in (row - 1, row, row + 1) if 0 <= r < len(self._data.sentences)]
-        return set().union(*(self(r) for r in rows if self._data.sentences[r][0] == doc))
+        data = self._data
+        doc = data.document_of_sentence(row)
+        rows = [r for r in (row - 1, row, row + 1) if 0 <= r < len(data.sentences)]
+        return set().union(*(self(r) for r in rows if data.document_of_sentence(r) == doc))
 
 
 def choose(data: IndexData, ranked: list[Candidate], weights: Weights = WEIGHTS) -> list[Candidate]:

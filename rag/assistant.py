@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .config import Settings
 from .conversation import History, search_query
 from .embedding import Embedder
 from .errors import QuestionError
+from .index import Manifest
 from .llm import Evidence, LLMAnswerer, LLMError, fallback_note
 from .types import Answer, Chunk, Citation, Document, Passage
 
@@ -58,9 +59,9 @@ class ChunkList(Sequence[Chunk]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         row = range(len(self))[index]
-        doc_row, start, end = (int(v) for v in self._data.chunks[row, :3])
+        doc_row, start, end = self._data.chunk_span(row)
         doc = self._data.documents[doc_row]
-        ordinal = row - int(np.searchsorted(self._data.chunks[:, 0], doc_row))
+        ordinal = row - self._data.document_chunks(doc_row).start
         return Chunk(
             id=f"{doc.source}#{ordinal}",
             source=doc.source,
@@ -80,7 +81,7 @@ class Assistant:
     """
 
     def __init__(
-        self, index_dir: Path, settings: Settings, manifest: dict[str, Any],
+        self, index_dir: Path, settings: Settings, manifest: Manifest,
         data: store.IndexData, embedder: Embedder, llm: LLMAnswerer | None = None,
     ) -> None:  # fmt: skip
         self.index_dir = index_dir
@@ -99,9 +100,8 @@ class Assistant:
         """Counts, model and build time of the loaded index."""
         m = self.manifest
         return IndexInfo(
-            str(self.index_dir), m.get("source_dir", ""), m["documents"], m["chunks"],
-            m["model"], m.get("built_at", ""),
-        )  # fmt: skip
+            str(self.index_dir), m.source_dir, m.documents, m.chunks, m.model, m.built_at
+        )
 
     def document(self, source: str) -> Document | None:
         """The indexed article at relative path `source`, or None if there is none."""
@@ -110,7 +110,7 @@ class Assistant:
     def is_current(self) -> bool:
         """False once a newer build has been committed to the index directory."""
         manifest = store.read_manifest(self.index_dir)
-        return manifest is not None and manifest.get("generation") == self.manifest["generation"]
+        return manifest is not None and manifest.generation == self.manifest.generation
 
     def search(self, query: str, top_k: int | None = None) -> list[Passage]:
         """The best distinct passages for `query`, best first."""
@@ -179,11 +179,11 @@ class Assistant:
 
     def _display(self, row: int) -> str:
         """Sentence `row` as running text of an answer (see `_display`)."""
-        doc = self._data.sentences[row][0]
+        doc = self._data.document_of_sentence(row)
         before = [
             self._data.sentence_text(r)
             for r in range(max(0, row - naming.LOOK_BACK), row)
-            if self._data.sentences[r][0] == doc
+            if self._data.document_of_sentence(r) == doc
         ]
         return _display(self._data.sentence_text(row), before)
 
@@ -238,10 +238,10 @@ class Assistant:
         for passage in passages:
             doc_row = self._doc_rows[passage.chunk.source]
             ordinal = int(passage.chunk.id.rsplit("#", 1)[1])
-            chunk_row = int(np.searchsorted(self._data.chunks[:, 0], doc_row)) + ordinal
-            first, stop = (int(v) for v in self._data.chunks[chunk_row, 3:5])
+            sentences = self._data.chunk_sentences(self._data.document_chunks(doc_row)[ordinal])
+            first, stop = sentences.start, sentences.stop
             cosines = np.asarray(self._data.sentence_vectors[first:stop], np.float32) @ vector
-            _, start, end = (int(v) for v in self._data.sentences[first + int(cosines.argmax())])
+            _, start, end = self._data.sentence_span(first + int(cosines.argmax()))
             doc, score = self._data.documents[doc_row], round(float(cosines.max()), 4)
             quote, page = doc.text[start:end], doc.page_at(start)
             related.append(
@@ -269,7 +269,7 @@ class Assistant:
         ]
 
     def _citation(self, number: int, candidate: answering.Candidate) -> Citation:
-        doc_row, start, end = (int(v) for v in self._data.sentences[candidate.row])
+        doc_row, start, end = self._data.sentence_span(candidate.row)
         doc = self._data.documents[doc_row]
         return Citation(
             number=number, source=doc.source, title=doc.title, quote=doc.text[start:end],

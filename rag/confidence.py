@@ -22,8 +22,8 @@ import numpy as np
 
 from .answering import Candidate, question_kind, support
 from .errors import RagError
+from .index import IndexData
 from .lexical import FUNCTION_TERMS, LexicalIndex, analyze
-from .store import IndexData
 from .synonyms import same_as, term_weights
 
 MODEL_FILE = Path(__file__).with_name("confidence.json")

@@ -57,8 +57,8 @@ def _model(settings: Settings) -> str:
     from . import store
     from .embedding import Embedder, model_location
 
-    manifest = store.read_manifest(Path(settings.index_dir)) or {}
-    name = manifest.get("model", settings.embed_model)
+    manifest = store.read_manifest(Path(settings.index_dir))
+    name = manifest.model if manifest else settings.embed_model
     vector = Embedder(name).embed_query("Offline model check.")
     return f"{name} from {model_location(name)} ({len(vector)} dimensions)"
 
@@ -68,13 +68,13 @@ def _index(settings: Settings) -> str:
     from .errors import IndexCorruptError
 
     manifest, data = store.load(Path(settings.index_dir))
-    generation = Path(settings.index_dir) / manifest["generation"]
-    problem = checksums.damaged(generation, manifest.get("checksums", {}), full=True)
+    generation = Path(settings.index_dir) / manifest.generation
+    problem = checksums.damaged(generation, manifest.checksums or {}, full=True)
     if problem:
         raise IndexCorruptError(settings.index_dir, problem)
     return (
         f"{settings.index_dir}/: {len(data.documents)} articles, {len(data.chunks)} chunks, "
-        f"built {manifest.get('built_at', '?')}"
+        f"built {manifest.built_at or '?'}"
     )
 
 

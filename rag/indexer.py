@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from .chunking import Budget, ChunkedText, chunk_text, tiktoken_counter
 from .config import Settings
 from .embedding import ChunkToEmbed, Embedder
 from .errors import EmptyCorpusError, RagError
+from .index import DocumentRows, FileEntry, IndexData, Manifest, stack
 from .lexical import ANALYZER, LexicalIndex
 from .loaders import SkipFile, content_hash, load_document
 from .sources import SourceFile, scan
@@ -39,7 +41,7 @@ ProgressFactory = Callable[[int], ProgressBar]
 class Plan:
     """What the build found: articles to keep as indexed, articles to embed, and the rest."""
 
-    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> manifest entry
+    kept: dict[str, FileEntry] = field(default_factory=dict)  # source -> manifest entry
     touched: bool = False  # a kept file's mtime changed, though not its content
     fresh: list[tuple[Document, SourceFile]] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
@@ -88,8 +90,8 @@ def build_index(
         )  # fmt: skip
         if old is not None and not (plan.added or plan.changed or plan.removed):
             if plan.touched:  # so that the next build need not read those files again
-                store.write_manifest(index_dir, {**old, "files": plan.kept})
-            return report(chunks=old["chunks"], seconds=time.perf_counter() - began)
+                store.write_manifest(index_dir, old.replace(files=plan.kept))
+            return report(chunks=old.chunks, seconds=time.perf_counter() - began)
         data, embedded = _assemble(index_dir, old, plan, settings, progress, embedder)
         store.save(index_dir, data, _manifest(settings, data, plan, embedded))
         return report(
@@ -97,11 +99,9 @@ def build_index(
         )
 
 
-def _reusable(old: dict[str, Any], index_dir: Path, settings: Settings) -> bool:
+def _reusable(old: Manifest, index_dir: Path, settings: Settings) -> bool:
     """Whether the old index's chunks and files can be kept for articles that did not change."""
-    same_chunks = (
-        old.get("chunker") == settings.chunker_settings() and old.get("analyzer") == ANALYZER
-    )
+    same_chunks = old.chunker == settings.chunker_settings() and old.analyzer == ANALYZER
     return same_chunks and store.files_intact(index_dir, old)
 
 
@@ -111,15 +111,15 @@ def pending_changes(settings: Settings) -> Plan:
     return _plan(Path(settings.source_dir), old, settings)
 
 
-def _plan(source_dir: Path, old: dict[str, Any] | None, settings: Settings) -> Plan:
+def _plan(source_dir: Path, old: Manifest | None, settings: Settings) -> Plan:
     """Sort each file into kept, fresh (new or changed) or skipped, reading only what changed."""
     files, skipped = scan(source_dir)
-    indexed: dict[str, dict[str, Any]] = (old or {}).get("files", {})
+    indexed = old.files if old else {}
     plan = Plan(skipped=list(skipped))
     limit = int(settings.max_file_mb * 1024 * 1024)
     for file in files:
         before = indexed.get(file.source)
-        if before and (before["size"], before.get("mtime_ns")) == (file.size, file.mtime_ns):
+        if before and (before.size, before.mtime_ns) == (file.size, file.mtime_ns):
             plan.kept[file.source] = before
             continue
         if file.size > limit:
@@ -130,8 +130,8 @@ def _plan(source_dir: Path, old: dict[str, Any] | None, settings: Settings) -> P
         except OSError as error:
             plan.skipped.append(SkippedFile(file.source, f"cannot read it ({error.strerror})"))
             continue
-        if before and before["hash"] == content_hash(data):
-            plan.kept[file.source] = {**before, "mtime_ns": file.mtime_ns}
+        if before and before.hash == content_hash(data):
+            plan.kept[file.source] = dataclasses.replace(before, mtime_ns=file.mtime_ns)
             plan.touched = True
             continue
         try:
@@ -154,12 +154,12 @@ def _too_large(size: int, settings: Settings) -> str:
 
 def _assemble(
     index_dir: Path,
-    old: dict[str, Any] | None,
+    old: Manifest | None,
     plan: Plan,
     settings: Settings,
     progress: ProgressFactory | None,
     embedder: Embedder | Callable[[], Embedder] | None,
-) -> tuple[store.IndexData, int]:
+) -> tuple[IndexData, int]:
     """The new index contents: kept articles copied from the old index, fresh ones embedded."""
     parts: dict[str, _DocumentPart] = {}
     if plan.kept and old is not None:
@@ -173,12 +173,12 @@ def _assemble(
             )
         fresh = _embed(plan.fresh, embedder, settings, progress)
         parts.update(fresh)
-        embedded = sum(len(part.chunks) for part in fresh.values())
+        embedded = sum(len(part.rows) for part in fresh.values())
     if isinstance(embedder, Embedder):
         dim = embedder.dim
     else:  # nothing embedded: every article was kept from the old index
         assert old is not None
-        dim = int(old["dim"])
+        dim = int(old.dim)
     return _combine([parts[source] for source in sorted(parts)], dim), embedded
 
 
@@ -187,29 +187,25 @@ class _DocumentPart:
     """One article's rows of the index: chunks and sentences relative to the article."""
 
     document: Document
-    chunks: np.ndarray  # (start, end, first sentence, stop sentence)
-    sentences: np.ndarray  # (start, end)
+    rows: DocumentRows
     vectors: np.ndarray
     sentence_vectors: np.ndarray
 
 
-def _kept_parts(data: store.IndexData, sources: set[str]) -> dict[str, _DocumentPart]:
+def _kept_parts(data: IndexData, sources: set[str]) -> dict[str, _DocumentPart]:
     vectors = store.stored_vectors(data.vectors)
     parts = {}
     for row, doc in enumerate(data.documents):
         if doc.source not in sources:
             continue
-        chunk_rows = np.flatnonzero(data.chunks[:, 0] == row)
-        sentence_rows = np.flatnonzero(data.sentences[:, 0] == row)
-        first_sentence = sentence_rows[0] if len(sentence_rows) else 0
-        chunks = np.array(data.chunks[chunk_rows, 1:], dtype=np.int64)
-        chunks[:, 2:] -= first_sentence
+        chunk_rows, sentence_rows = data.document_chunks(row), data.document_sentences(row)
         parts[doc.source] = _DocumentPart(
             doc,
-            chunks,
-            np.array(data.sentences[sentence_rows, 1:], dtype=np.int64),
-            vectors[chunk_rows],
-            np.asarray(data.sentence_vectors[sentence_rows], dtype=np.float32),
+            data.document_rows(row),
+            vectors[chunk_rows.start : chunk_rows.stop],
+            np.asarray(
+                data.sentence_vectors[sentence_rows.start : sentence_rows.stop], dtype=np.float32
+            ),
         )
     return parts
 
@@ -271,61 +267,43 @@ def _part(
         counts[first:stop] += 1
     means = sums / np.maximum(counts, 1)[:, None]
     means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-    chunks = np.array(
-        [(*cut.chunk_span(n), first, stop) for n, (first, stop) in enumerate(cut.chunks)],
-        dtype=np.int64,
-    ).reshape(-1, 4)
-    sentences = np.array(cut.segments, dtype=np.int64).reshape(-1, 2)
-    return _DocumentPart(doc, chunks, sentences, vectors, means)
+    spans = [cut.chunk_span(n) for n in range(len(cut.chunks))]
+    return _DocumentPart(doc, DocumentRows.build(spans, cut.chunks, cut.segments), vectors, means)
 
 
-def _combine(parts: list[_DocumentPart], dim: int) -> store.IndexData:
+def _combine(parts: list[_DocumentPart], dim: int) -> IndexData:
     """Stack the articles' rows into one index, in source order."""
-    chunk_rows, sentence_rows, offset = [], [], 0
-    for row, part in enumerate(parts):
-        chunks = part.chunks.copy()
-        chunks[:, 2:] += offset
-        chunk_rows.append(np.column_stack([np.full(len(chunks), row), chunks]))
-        sentence_rows.append(np.column_stack([np.full(len(part.sentences), row), part.sentences]))
-        offset += len(part.sentences)
-    chunks = np.concatenate(chunk_rows).astype(np.int64)
+    chunks, sentences = stack([p.rows for p in parts])
     vectors = np.concatenate([p.vectors for p in parts]).reshape(-1, dim)
-    documents = [p.document for p in parts]
-    texts = [documents[d].text[a:b] for d, a, b in chunks[:, :3]]
-    return store.IndexData(
-        documents=documents,
+    texts = [text for p in parts for text in p.rows.chunk_texts(p.document.text)]
+    return IndexData(
+        documents=[p.document for p in parts],
         chunks=chunks,
-        sentences=np.concatenate(sentence_rows).astype(np.int64),
+        sentences=sentences,
         vectors=store.make_vector_index(vectors),
         sentence_vectors=np.concatenate([p.sentence_vectors for p in parts]).reshape(-1, dim),
         lexical=LexicalIndex.build(texts),
     )
 
 
-def _manifest(
-    settings: Settings, data: store.IndexData, plan: Plan, embedded: int
-) -> dict[str, Any]:
+def _manifest(settings: Settings, data: IndexData, plan: Plan, embedded: int) -> Manifest:
     fresh = {doc.source: file for doc, file in plan.fresh}
-    files: dict[str, dict[str, Any]] = {}
+    files: dict[str, FileEntry] = {}
     for doc in data.documents:
         if doc.source in fresh:
             file = fresh[doc.source]
-            files[doc.source] = {
-                "hash": doc.content_hash,
-                "size": file.size,
-                "mtime_ns": file.mtime_ns,
-            }
+            files[doc.source] = FileEntry(doc.content_hash, file.size, file.mtime_ns)
         else:
             files[doc.source] = plan.kept[doc.source]
-    return {
-        "model": settings.embed_model,
-        "dim": int(data.vectors.d),
-        "chunker": settings.chunker_settings(),
-        "analyzer": ANALYZER,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source_dir": str(Path(settings.source_dir).resolve()),
-        "documents": len(data.documents),
-        "chunks": len(data.chunks),
-        "embedded_chunks": embedded,
-        "files": files,
-    }
+    return Manifest(
+        model=settings.embed_model,
+        dim=int(data.vectors.d),
+        chunker=settings.chunker_settings(),
+        analyzer=ANALYZER,
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        source_dir=str(Path(settings.source_dir).resolve()),
+        documents=len(data.documents),
+        chunks=len(data.chunks),
+        embedded_chunks=embedded,
+        files=files,
+    )

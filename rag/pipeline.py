@@ -36,8 +36,8 @@ def load_index(
     path = Path(index_dir)
     llm = LLMSettings.from_env() if llm is None else llm
     manifest, data = store.load(path, model or os.environ.get("RAG_EMBED_MODEL") or None)
-    settings = Settings.from_env(index_dir=str(path), embed_model=manifest["model"])
-    embedder = _embedder(manifest["model"], settings)
+    settings = Settings.from_env(index_dir=str(path), embed_model=manifest.model)
+    embedder = _embedder(manifest.model, settings)
     return Assistant(
         path, settings, manifest, data, embedder, LLMAnswerer(llm) if llm.enabled else None
     )

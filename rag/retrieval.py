@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .config import Settings
-from .store import IndexData
+from .index import IndexData, Span
 
 _SAME_PASSAGE = 0.5  # chunks of one article overlapping by more than this share are one passage
 
@@ -101,9 +101,11 @@ def _distinct(data: IndexData, rows: list[int], limit: int) -> list[int]:
     kept: list[int] = []
     texts: set[str] = set()
     for row in rows:
-        doc, start, end = (int(v) for v in data.chunks[row, :3])
+        doc, start, end = data.chunk_span(row)
         text = " ".join(data.chunk_text(row).split())
-        if text in texts or any(_overlaps(data.chunks[other], doc, start, end) for other in kept):
+        if text in texts or any(
+            _overlaps(data.chunk_span(other), doc, start, end) for other in kept
+        ):
             continue
         kept.append(row)
         texts.add(text)
@@ -112,9 +114,10 @@ def _distinct(data: IndexData, rows: list[int], limit: int) -> list[int]:
     return kept
 
 
-def _overlaps(other: np.ndarray, doc: int, start: int, end: int) -> bool:
-    if int(other[0]) != doc:
+def _overlaps(other: Span, doc: int, start: int, end: int) -> bool:
+    other_doc, other_start, other_end = other
+    if other_doc != doc:
         return False
-    shared = min(end, int(other[2])) - max(start, int(other[1]))
-    shorter = min(end - start, int(other[2]) - int(other[1]))
+    shared = min(end, other_end) - max(start, other_start)
+    shorter = min(end - start, other_end - other_start)
     return shared > _SAME_PASSAGE * shorter

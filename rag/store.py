@@ -18,7 +18,6 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ import numpy as np
 
 from . import checksums
 from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from .index import IndexData as IndexData
+from .index import Manifest
 from .lexical import LexicalIndex
 from .types import Document
 
@@ -40,55 +41,28 @@ chunks and 150 ms at 1M, while a whole IVF query (embedding included) takes 28 m
 at a recall@10 of 0.98 against exact search on real SciFact embeddings."""
 
 
-@dataclass
-class IndexData:
-    """Everything a search needs, in memory (arrays may be memory-mapped).
-
-    `chunks` rows are (document row, start, end, first sentence row, stop sentence row);
-    `sentences` rows are (document row, start, end). Offsets index into the document text.
-    Vector row i belongs to chunk row i; sentence vector row j to sentence row j.
-    """
-
-    documents: list[Document]
-    chunks: np.ndarray
-    sentences: np.ndarray
-    vectors: Any  # a faiss.Index over normalized chunk vectors (inner product)
-    sentence_vectors: np.ndarray
-    lexical: LexicalIndex
-
-    def chunk_text(self, row: int) -> str:
-        """The text of chunk row `row`."""
-        doc, start, end = (int(v) for v in self.chunks[row, :3])
-        return self.documents[doc].text[start:end]
-
-    def sentence_text(self, row: int) -> str:
-        """The text of sentence row `row`."""
-        doc, start, end = (int(v) for v in self.sentences[row])
-        return self.documents[doc].text[start:end]
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+def read_manifest(index_dir: Path) -> Manifest | None:
     """The committed manifest, or None if there is no index yet."""
     try:
-        manifest: dict[str, Any] = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
-        return manifest
+        text = (index_dir / MANIFEST).read_text(encoding="utf-8")
+        return Manifest.from_dict(json.loads(text))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise IndexCorruptError(str(index_dir), f"unreadable {MANIFEST}: {error}") from None
 
 
-def check_compatible(manifest: dict[str, Any], index_dir: Path, model: str | None) -> None:
+def check_compatible(manifest: Manifest, index_dir: Path, model: str | None) -> None:
     """Refuse an index of another format, or one built with another model than `model`."""
-    if manifest.get("format") != FORMAT_VERSION:
+    if manifest.format != FORMAT_VERSION:
         raise IndexMismatchError(
-            f"the index in {index_dir}/ has format {manifest.get('format')}, this version "
+            f"the index in {index_dir}/ has format {manifest.format}, this version "
             f"reads format {FORMAT_VERSION}: run `rag build --rebuild`"
         )
-    if model is not None and manifest.get("model") != model:
+    if model is not None and manifest.model != model:
         raise IndexMismatchError(
             f"the index in {index_dir}/ was built with the embedding model "
-            f"{manifest.get('model')!r}, not {model!r}: run `rag build --rebuild` to "
+            f"{manifest.model!r}, not {model!r}: run `rag build --rebuild` to "
             "re-embed the articles with the new model"
         )
 
@@ -149,7 +123,7 @@ def stored_vectors(index: Any) -> np.ndarray:
     return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), "f4")
 
 
-def load(index_dir: Path, model: str | None = None) -> tuple[dict[str, Any], IndexData]:
+def load(index_dir: Path, model: str | None = None) -> tuple[Manifest, IndexData]:
     """Open the committed index, checking format, model and that every file is intact."""
     for attempt in range(3):
         manifest = read_manifest(index_dir)
@@ -157,7 +131,7 @@ def load(index_dir: Path, model: str | None = None) -> tuple[dict[str, Any], Ind
             raise IndexNotFoundError(str(index_dir))
         check_compatible(manifest, index_dir, model)
         try:
-            return manifest, _load_generation(index_dir / manifest["generation"], manifest)
+            return manifest, _load_generation(index_dir / manifest.generation, manifest)
         except FileNotFoundError:
             if attempt == 2 or read_manifest(index_dir) == manifest:
                 raise IndexCorruptError(str(index_dir), "a data file is missing") from None
@@ -165,17 +139,18 @@ def load(index_dir: Path, model: str | None = None) -> tuple[dict[str, Any], Ind
     raise AssertionError("unreachable")
 
 
-def _load_generation(path: Path, manifest: dict[str, Any]) -> IndexData:
+def _load_generation(path: Path, manifest: Manifest) -> IndexData:
     import faiss
 
-    expected = manifest.get("file_sizes", {})
+    expected = manifest.file_sizes
     for name in _FILES:
         size = (path / name).stat().st_size
         if name in expected and size != expected[name]:
             raise IndexCorruptError(
                 str(path.parent), f"{name} is {size} bytes, not {expected[name]}"
             )
-    problem = checksums.damaged(path, manifest["checksums"]) if "checksums" in manifest else ""
+    recorded = manifest.checksums
+    problem = checksums.damaged(path, recorded) if recorded is not None else ""
     if problem:
         raise IndexCorruptError(str(path.parent), problem)
     try:
@@ -207,22 +182,22 @@ def _mmap_flag(path: Path) -> int:
     return faiss.IO_FLAG_MMAP_IFC if exact else faiss.IO_FLAG_MMAP
 
 
-def _check_consistent(index_dir: Path, data: IndexData, manifest: dict[str, Any]) -> None:
+def _check_consistent(index_dir: Path, data: IndexData, manifest: Manifest) -> None:
     n = len(data.chunks)
     problems = [
-        (len(data.documents) != manifest.get("documents"), "document count"),
-        (n != manifest.get("chunks"), "chunk count"),
+        (len(data.documents) != manifest.documents, "document count"),
+        (n != manifest.chunks, "chunk count"),
         (data.vectors.ntotal != n, "vector count"),
         (data.lexical.size != n, "lexical index size"),
         (len(data.sentence_vectors) != len(data.sentences), "sentence vector count"),
-        (data.vectors.d != manifest.get("dim"), "vector dimension"),
+        (data.vectors.d != manifest.dim, "vector dimension"),
     ]
     for failed, what in problems:
         if failed:
             raise IndexCorruptError(str(index_dir), f"{what} does not match the manifest")
 
 
-def save(index_dir: Path, data: IndexData, manifest: dict[str, Any]) -> None:
+def save(index_dir: Path, data: IndexData, manifest: Manifest) -> None:
     """Write `data` as a new generation and commit it with `manifest`, atomically."""
     import faiss
 
@@ -243,32 +218,32 @@ def save(index_dir: Path, data: IndexData, manifest: dict[str, Any]) -> None:
     _fsync_tree(path)
     with contextlib.suppress(IndexCorruptError):
         previous = read_manifest(index_dir)
-    manifest = {
-        **manifest,
-        "format": FORMAT_VERSION,
-        "generation": generation,
-        "file_sizes": {name: (path / name).stat().st_size for name in _FILES},
-        "checksums": checksums.fingerprints(path),
-    }
+    manifest = manifest.replace(
+        format=FORMAT_VERSION,
+        generation=generation,
+        file_sizes={name: (path / name).stat().st_size for name in _FILES},
+        checksums=checksums.fingerprints(path),
+    )
     write_manifest(index_dir, manifest)
     # The previous generation stays one more build, for readers that opened it just now.
-    remove_stale_generations(index_dir, keep={generation, (previous or {}).get("generation", "")})
+    remove_stale_generations(index_dir, keep={generation, previous.generation if previous else ""})
 
 
-def write_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Commit `manifest` atomically: readers see the old one or the new one, never a mix."""
-    _write_atomically(index_dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
+    text = json.dumps(manifest.to_dict(), indent=1, ensure_ascii=False)
+    _write_atomically(index_dir / MANIFEST, text)
 
 
-def files_intact(index_dir: Path, manifest: dict[str, Any]) -> bool:
+def files_intact(index_dir: Path, manifest: Manifest) -> bool:
     """Whether the committed generation's files are all there, as they were written."""
-    path = index_dir / str(manifest.get("generation"))
-    expected = manifest.get("file_sizes", {})
+    path = index_dir / manifest.generation
+    expected = manifest.file_sizes
     try:
         sizes_ok = all((path / name).stat().st_size == expected.get(name) for name in _FILES)
     except OSError:
         return False
-    return sizes_ok and not checksums.damaged(path, manifest.get("checksums", {}))
+    return sizes_ok and not checksums.damaged(path, manifest.checksums or {})
 
 
 def remove_stale_generations(index_dir: Path, keep: set[str]) -> None:

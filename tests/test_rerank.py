@@ -63,10 +63,7 @@ def test_reranks_the_fused_head_by_cross_encoder_score(
     )
 
     head = fused[:6]
-    texts = [
-        data.documents[int(data.chunks[r, 0])].text[data.chunks[r, 1] : data.chunks[r, 2]]
-        for r in head
-    ]
+    texts = [data.chunk_text(r) for r in head]
     by_model = [
         row for _, row in sorted(zip(_scores(cross_encoder, texts), head), key=lambda p: -p[0])
     ]

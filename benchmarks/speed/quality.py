@@ -63,7 +63,7 @@ def _ndcg(
     from rag.evaluation.metrics import score
 
     vectors = store.stored_vectors(data.vectors)
-    doc_of = np.asarray(data.chunks[:, 0])
+    doc_of = data.chunk_documents()
     names = [Path(doc.source).stem for doc in data.documents]
     dense, hybrid = {}, {}
     for qid, text in queries.items():

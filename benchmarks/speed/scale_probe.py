@@ -16,6 +16,7 @@ import numpy as np
 from rag import retrieval, runtime, store
 from rag.config import Settings
 from rag.embedding import Embedder
+from rag.index import Manifest
 from rag.lexical import LexicalIndex
 from rag.types import Document
 
@@ -81,7 +82,7 @@ def main(n: int, work: Path) -> dict:
     data = store.IndexData(documents, chunks, chunks[:, [0, 1, 2]], index, vectors, lexical)
     target = work / f"scale-{n}"
     shutil.rmtree(target, ignore_errors=True)
-    manifest = {"model": "synthetic", "dim": DIM, "documents": len(documents), "chunks": n}
+    manifest = Manifest(model="synthetic", dim=DIM, documents=len(documents), chunks=n)
     store.save(target, data, manifest)
     generation = target / json.loads((target / "manifest.json").read_text())["generation"]
     result["disk_mb"] = {

@@ -129,7 +129,7 @@ def documents(
     """The document ids of chunk rows, each at the rank of its first (best) chunk."""
     seen: dict[str, None] = {}
     for row in rows:
-        seen.setdefault(beir.doc_id(data.documents[int(data.chunks[row, 0])].source), None)
+        seen.setdefault(beir.doc_id(data.documents[data.document_of_chunk(row)].source), None)
         if len(seen) == limit:
             break
     return list(seen)
@@ -154,7 +154,7 @@ def _check_index_dir(target: Path, corpus: Path) -> None:
             raise RagError(f"{target}/ is not empty and holds no index: give --index a new folder")
         return
     names = {path.name for path in corpus.iterdir()}
-    if not set(manifest.get("files", {})) <= names:
+    if not set(manifest.files) <= names:
         raise RagError(
             f"{target}/ holds an index of other articles: "
             "give --index a new folder for the evaluation"

@@ -39,7 +39,7 @@ def sweep(
         raise RagError("tuning on the test split is refused: tune on train, report on test")
     dataset = beir.load(dataset_dir, split)
     manifest, data = store.load(Path(index_dir))
-    embedder = Embedder(manifest["model"])
+    embedder = Embedder(manifest.model)
     vectors = {text: embedder.embed_query(text) for text in dataset.queries.values()}
     defaults = Settings.from_env()
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..answering import NOT_FOUND
 from ..conversation import History, turns
-from ..store import IndexData
+from ..index import IndexData
 from ..types import Answer, Passage
 from .citations import Checker, without_thinking
 from .client import ChatClient, LLMError

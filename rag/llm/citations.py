@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..index import IndexData
 from ..sentences import split_sentences
-from ..store import IndexData
 from ..types import Citation
 from .prompt import NOT_FOUND_REPLY, Shown
 from .support import Support, SupportCheck, SupportModel

