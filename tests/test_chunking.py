@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import SEEDS
 
 from rag.chunking import Budget, chunk_text, tiktoken_counter
@@ -52,26 +53,22 @@ def test_a_quotation_stays_with_the_words_that_introduce_it():
     assert len(sentences) == 7, "a quotation too long for one sentence is split"
 
 
-def test_wrapped_lines_join_but_headings_and_bullets_split():
-    text = "A sentence that wraps\nonto a second line. Another.\nHEADING 2\n• a bullet\n• another"
-    sentences = [text[a:b] for a, b in split_sentences(text)]
-    assert sentences == [
-        "A sentence that wraps\nonto a second line.",
-        "Another.",
-        "HEADING 2",
-        "• a bullet",
-        "• another",
-    ]
-
-
-def test_a_lowercase_letter_before_a_full_stop_ends_the_sentence():
-    text = "The cost grows as a function of n. The next step is easy. J. Smith agreed."
-    sentences = [text[start:end] for start, end in split_sentences(text)]
-    assert sentences == [
-        "The cost grows as a function of n.",
-        "The next step is easy.",
-        "J. Smith agreed.",
-    ]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # wrapped lines join, but headings and bullets split
+            "A sentence that wraps\nonto a second line. Another.\nHEADING 2\n• a bullet\n• another",
+            ["A sentence that wraps\nonto a second line.", "Another.", "HEADING 2", "• a bullet",
+             "• another"],
+        ),
+        (  # a lowercase letter before a full stop ends the sentence; an initial does not
+            "The cost grows as a function of n. The next step is easy. J. Smith agreed.",
+            ["The cost grows as a function of n.", "The next step is easy.", "J. Smith agreed."],
+        ),
+    ],
+)  # fmt: skip
+def test_sentence_boundaries(text: str, expected: list[str]):
+    assert [text[start:end] for start, end in split_sentences(text)] == expected
 
 
 def test_chunks_have_exact_offsets_and_meet_the_token_budget():
