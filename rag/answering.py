@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .boilerplate import is_boilerplate
-from .index import IndexData
+from .index import Index
 from .injection import addresses_an_ai
 from .lexical import FUNCTION_TERMS, analyze
 from .retrieval import Hit
@@ -132,7 +132,7 @@ class Candidate:
         return dataclasses.replace(self, score=total)
 
 
-def may_answer(data: IndexData, row: int) -> bool:
+def may_answer(data: Index, row: int) -> bool:
     """Whether sentence `row` may be an answer: not its article's title, not a caption,
     credit or byline, and not an instruction addressed to an AI (never an answer to obey)."""
     text = data.sentence_text(row)
@@ -141,7 +141,7 @@ def may_answer(data: IndexData, row: int) -> bool:
 
 
 def candidates(
-    data: IndexData,
+    data: Index,
     hits: list[Hit],
     question: str,
     query_vector: np.ndarray,
@@ -155,14 +155,14 @@ def candidates(
                 passage_of.setdefault(row, passage)
     if not passage_of:
         return []
-    rows = np.fromiter(passage_of, dtype=np.int64)
-    dense = np.asarray(data.sentence_vectors[rows], dtype=np.float32) @ query_vector
+    rows = list(passage_of)
+    dense = data.sentence_vectors(rows) @ query_vector
     asked = set(analyze(question))
     terms = _SentenceTerms(data)
-    term_shares = term_weights(asked - FUNCTION_TERMS, data.lexical)
+    term_shares = term_weights(asked - FUNCTION_TERMS, data)
     cue = _question_cue(question)
     scored = []
-    for row, similarity in zip(rows.tolist(), dense.tolist()):
+    for row, similarity in zip(rows, dense.tolist()):
         own = terms(row)
         around = terms.around(row) if term_shares else own
         candidate = Candidate(
@@ -182,7 +182,7 @@ def candidates(
 class _SentenceTerms:
     """The analyzed terms of sentence rows, computed once each."""
 
-    def __init__(self, data: IndexData) -> None:
+    def __init__(self, data: Index) -> None:
         self._data = data
         self._cache: dict[int, set[str]] = {}
 
@@ -194,19 +194,18 @@ class _SentenceTerms:
     def around(self, row: int) -> set[str]:
         """The terms of a sentence and of its neighbours in the same document."""
         data = self._data
-        doc = data.document_of_sentence(row)
-        rows = [r for r in (row - 1, row, row + 1) if 0 <= r < len(data.sentences)]
-        return set().union(*(self(r) for r in rows if data.document_of_sentence(r) == doc))
+        own = data.document_sentences(data.document_of_sentence(row))
+        return set().union(*(self(r) for r in (row - 1, row, row + 1) if r in own))
 
 
-def choose(data: IndexData, ranked: list[Candidate], weights: Weights = WEIGHTS) -> list[Candidate]:
+def choose(data: Index, ranked: list[Candidate], weights: Weights = WEIGHTS) -> list[Candidate]:
     """The sentences that make the answer, best first; empty when nothing answers."""
     if not ranked or support(ranked, weights) < weights.abstain_below:
         return []
     return select(data, ranked, weights)
 
 
-def select(data: IndexData, ranked: list[Candidate], weights: Weights = WEIGHTS) -> list[Candidate]:
+def select(data: Index, ranked: list[Candidate], weights: Weights = WEIGHTS) -> list[Candidate]:
     """The best sentence of `ranked`, then up to MAX_SENTENCES - 1 more that score within
     `weights.further_within` of it and do not repeat a sentence already chosen."""
     chosen: list[Candidate] = []
@@ -215,11 +214,8 @@ def select(data: IndexData, ranked: list[Candidate], weights: Weights = WEIGHTS)
             chosen and candidate.score < chosen[0].score - weights.further_within
         ):
             break
-        vector = np.asarray(data.sentence_vectors[candidate.row], dtype=np.float32)
-        if all(
-            float(vector @ np.asarray(data.sentence_vectors[c.row], dtype=np.float32)) < _REDUNDANT
-            for c in chosen
-        ):
+        vectors = data.sentence_vectors([candidate.row, *(c.row for c in chosen)])
+        if all(float(vectors[0] @ other) < _REDUNDANT for other in vectors[1:]):
             chosen.append(candidate)
     return chosen
 

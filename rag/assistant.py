@@ -8,18 +8,17 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import overload
 
 import numpy as np
 
-from . import answering, confidence, naming, retrieval, store
+from . import answering, confidence, naming, retrieval
 from .answering import NOT_FOUND
 from .config import Settings
 from .conversation import History, search_query
 from .embedding import Embedder
 from .errors import QuestionError
-from .index import Manifest
+from .index import Index, Manifest, Store
 from .llm import Evidence, LLMAnswerer, LLMError, fallback_note
 from .types import Answer, Chunk, Citation, Document, Passage
 
@@ -45,11 +44,11 @@ class IndexInfo:
 class ChunkList(Sequence[Chunk]):
     """The indexed chunks in index order, made into `Chunk` objects only when read."""
 
-    def __init__(self, data: store.IndexData) -> None:
+    def __init__(self, data: Index) -> None:
         self._data = data
 
     def __len__(self) -> int:
-        return len(self._data.chunks)
+        return self._data.chunk_count
 
     @overload
     def __getitem__(self, index: int) -> Chunk: ...
@@ -81,10 +80,10 @@ class Assistant:
     """
 
     def __init__(
-        self, index_dir: Path, settings: Settings, manifest: Manifest,
-        data: store.IndexData, embedder: Embedder, llm: LLMAnswerer | None = None,
+        self, store: Store, settings: Settings, manifest: Manifest,
+        data: Index, embedder: Embedder, llm: LLMAnswerer | None = None,
     ) -> None:  # fmt: skip
-        self.index_dir = index_dir
+        self.store = store
         self.settings = settings
         self.manifest = manifest
         self._data = data
@@ -100,7 +99,7 @@ class Assistant:
         """Counts, model and build time of the loaded index."""
         m = self.manifest
         return IndexInfo(
-            str(self.index_dir), m.source_dir, m.documents, m.chunks, m.model, m.built_at
+            self.store.location, m.source_dir, m.documents, m.chunks, m.model, m.built_at
         )
 
     def document(self, source: str) -> Document | None:
@@ -109,7 +108,7 @@ class Assistant:
 
     def is_current(self) -> bool:
         """False once a newer build has been committed to the index directory."""
-        manifest = store.read_manifest(self.index_dir)
+        manifest = self.store.committed()
         return manifest is not None and manifest.generation == self.manifest.generation
 
     def search(self, query: str, top_k: int | None = None) -> list[Passage]:
@@ -239,9 +238,8 @@ class Assistant:
             doc_row = self._doc_rows[passage.chunk.source]
             ordinal = int(passage.chunk.id.rsplit("#", 1)[1])
             sentences = self._data.chunk_sentences(self._data.document_chunks(doc_row)[ordinal])
-            first, stop = sentences.start, sentences.stop
-            cosines = np.asarray(self._data.sentence_vectors[first:stop], np.float32) @ vector
-            _, start, end = self._data.sentence_span(first + int(cosines.argmax()))
+            cosines = self._data.sentence_vectors(sentences) @ vector
+            _, start, end = self._data.sentence_span(sentences[int(cosines.argmax())])
             doc, score = self._data.documents[doc_row], round(float(cosines.max()), 4)
             quote, page = doc.text[start:end], doc.page_at(start)
             related.append(
@@ -250,7 +248,7 @@ class Assistant:
         return related
 
     @property
-    def documents(self) -> list[Document]:
+    def documents(self) -> Sequence[Document]:
         """The indexed articles, in index order."""
         return self._data.documents
 

@@ -22,8 +22,8 @@ import numpy as np
 
 from .answering import Candidate, question_kind, support
 from .errors import RagError
-from .index import IndexData
-from .lexical import FUNCTION_TERMS, LexicalIndex, analyze
+from .index import Index
+from .lexical import FUNCTION_TERMS, analyze
 from .synonyms import same_as, term_weights
 
 MODEL_FILE = Path(__file__).with_name("confidence.json")
@@ -99,7 +99,7 @@ def shipped() -> Model:
     return Model.load()
 
 
-def features(data: IndexData, question: str, ranked: list[Candidate]) -> np.ndarray:
+def features(data: Index, question: str, ranked: list[Candidate]) -> np.ndarray:
     """One row of `NAMES` for a question and its candidates, best first (none: all zero)."""
     if not ranked:
         return np.zeros(len(NAMES))
@@ -110,7 +110,7 @@ def features(data: IndexData, question: str, ranked: list[Candidate]) -> np.ndar
     retrieved = set().union(*terms)
     asked = [t for t in analyze(question) if t not in FUNCTION_TERMS]
     missing = [t for t in set(asked) if not same_as(t) & retrieved]
-    weights = term_weights(set(asked), data.lexical)
+    weights = term_weights(set(asked), data)
     pairs = set(itertools.pairwise(asked))
     in_order = [_share(pairs, set(itertools.pairwise(t))) for t in terms]
     words = _WORD.findall(question)
@@ -124,7 +124,7 @@ def features(data: IndexData, question: str, ranked: list[Candidate]) -> np.ndar
         max(c.context for c in ranked), best.answer_type, best.passage_similarity,
         max(c.passage_similarity for c in ranked), support(ranked),
         sum(w for t, w in weights.items() if t not in missing),
-        max((_rarity(t, data.lexical) for t in missing), default=0.0),
+        max((_rarity(t, data) for t in missing), default=0.0),
         _share_missing(names, retrieved), _share_missing(numbers, retrieved),
         len(set(asked)), float(negated), float(negated != bool(_NEGATION.search(texts[0]))),
         in_order[0], max(in_order), *(float(kind == k) for k in KINDS),
@@ -139,10 +139,10 @@ def _kind(question: str) -> str | None:
     return next((k for k, pattern in _WHICH_WHAT if pattern.search(question)), None)
 
 
-def _rarity(term: str, lexical: LexicalIndex) -> float:
+def _rarity(term: str, data: Index) -> float:
     """A term's idf as a share of the highest idf this collection gives (a term no chunk has)."""
-    highest = math.log(1.0 + (lexical.size + 0.5) / 0.5)
-    return min(lexical.idf(t) for t in same_as(term)) / highest
+    highest = math.log(1.0 + (data.chunk_count + 0.5) / 0.5)
+    return min(data.idf(t) for t in same_as(term)) / highest
 
 
 def _share(wanted: set[tuple[str, str]], found: set[tuple[str, str]]) -> float:

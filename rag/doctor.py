@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import runtime
 from .config import Settings
@@ -54,26 +53,26 @@ def _tiktoken(settings: Settings) -> str:
 
 
 def _model(settings: Settings) -> str:
-    from . import store
     from .embedding import Embedder, model_location
+    from .index import open_store
 
-    manifest = store.read_manifest(Path(settings.index_dir))
+    manifest = open_store(settings.index_dir).committed()
     name = manifest.model if manifest else settings.embed_model
     vector = Embedder(name).embed_query("Offline model check.")
     return f"{name} from {model_location(name)} ({len(vector)} dimensions)"
 
 
 def _index(settings: Settings) -> str:
-    from . import checksums, store
     from .errors import IndexCorruptError
+    from .index import open_store
 
-    manifest, data = store.load(Path(settings.index_dir))
-    generation = Path(settings.index_dir) / manifest.generation
-    problem = checksums.damaged(generation, manifest.checksums or {}, full=True)
+    store = open_store(settings.index_dir)
+    manifest, data = store.open()
+    problem = store.damage(manifest, full=True)
     if problem:
-        raise IndexCorruptError(settings.index_dir, problem)
+        raise IndexCorruptError(store.location, problem)
     return (
-        f"{settings.index_dir}/: {len(data.documents)} articles, {len(data.chunks)} chunks, "
+        f"{store.location}/: {len(data.documents)} articles, {data.chunk_count} chunks, "
         f"built {manifest.built_at or '?'}"
     )
 

@@ -22,6 +22,7 @@ class IndexCorruptError(RagError):
     """An index file is missing, truncated or inconsistent with the manifest."""
 
     def __init__(self, index_dir: str, detail: str) -> None:
+        self.detail = detail
         super().__init__(
             f"the index in {index_dir}/ is damaged ({detail}): run `rag build --rebuild`"
         )

@@ -14,13 +14,12 @@ from typing import Protocol
 
 import numpy as np
 
-from . import store
 from .chunking import Budget, ChunkedText, chunk_text, tiktoken_counter
 from .config import Settings
 from .embedding import ChunkToEmbed, Embedder
 from .errors import EmptyCorpusError, RagError
-from .index import DocumentRows, FileEntry, IndexData, Manifest, stack
-from .lexical import ANALYZER, LexicalIndex
+from .index import DocumentPart, DocumentRows, FileEntry, Manifest, Store, open_store
+from .lexical import ANALYZER
 from .loaders import SkipFile, content_hash, load_document
 from .sources import SourceFile, scan
 from .types import BuildReport, Document, SkippedFile
@@ -56,8 +55,10 @@ def build_index(
     rebuild: bool = False,
     progress: ProgressFactory | None = None,
     embedder: Embedder | Callable[[], Embedder] | None = None,
+    store: Store | None = None,
 ) -> BuildReport:
-    """Bring the index in `settings.index_dir` up to date with `settings.source_dir`.
+    """Bring the index in `store` (default: the folder `settings.index_dir`) up to date with
+    `settings.source_dir`: only new and changed articles are embedded and written.
 
     `embedder` (or the function that makes it, called only if something needs embedding)
     defaults to the settings' model.
@@ -67,14 +68,15 @@ def build_index(
             built with another model, or another build is running.
     """
     began = time.perf_counter()
-    source_dir, index_dir = Path(settings.source_dir), Path(settings.index_dir)
+    source_dir = Path(settings.source_dir)
+    store = store or open_store(settings.index_dir)
     if not source_dir.is_dir():
         raise RagError(f"no source folder {source_dir}/: create it and put articles in it")
-    with store.build_lock(index_dir):
-        old = None if rebuild else store.read_manifest(index_dir)
+    with store.lock():
+        old = None if rebuild else store.committed()
         if old is not None:
-            store.check_compatible(old, index_dir, settings.embed_model)
-            if not _reusable(old, index_dir, settings):
+            store.check(old, settings.embed_model)
+            if not _reusable(old, store, settings):
                 old = None  # everything is embedded again
         plan = _plan(source_dir, old, settings)
         documents = len(plan.kept) + len(plan.fresh)
@@ -84,30 +86,44 @@ def build_index(
                 "add .txt, .md, .html or .pdf files"
             )
         report = partial(
-            BuildReport, index_dir=str(index_dir), documents=documents, skipped=plan.skipped,
+            BuildReport, index_dir=store.location, documents=documents, skipped=plan.skipped,
             added=len(plan.added), changed=len(plan.changed), removed=len(plan.removed),
             unchanged=len(plan.kept),
         )  # fmt: skip
         if old is not None and not (plan.added or plan.changed or plan.removed):
             if plan.touched:  # so that the next build need not read those files again
-                store.write_manifest(index_dir, old.replace(files=plan.kept))
+                store.touch(old.replace(files=plan.kept))
             return report(chunks=old.chunks, seconds=time.perf_counter() - began)
-        data, embedded = _assemble(index_dir, old, plan, settings, progress, embedder)
-        store.save(index_dir, data, _manifest(settings, data, plan, embedded))
+        update = store.update(old)
+        for source in plan.removed:
+            update.delete(source)
+        embedded = 0
+        if plan.fresh:
+            parts = _embed(plan.fresh, _embedder(embedder, settings), settings, progress)
+            for part in parts:
+                update.put(part)
+            embedded = sum(len(part.rows) for part in parts)
+        committed = update.commit(_manifest(settings, plan, embedded))
         return report(
-            chunks=len(data.chunks), embedded_chunks=embedded, seconds=time.perf_counter() - began
+            chunks=committed.chunks, embedded_chunks=embedded, seconds=time.perf_counter() - began
         )
 
 
-def _reusable(old: Manifest, index_dir: Path, settings: Settings) -> bool:
+def _embedder(embedder: Embedder | Callable[[], Embedder] | None, settings: Settings) -> Embedder:
+    if isinstance(embedder, Embedder):
+        return embedder
+    return embedder() if embedder else Embedder(settings.embed_model, settings.batch_size)
+
+
+def _reusable(old: Manifest, store: Store, settings: Settings) -> bool:
     """Whether the old index's chunks and files can be kept for articles that did not change."""
     same_chunks = old.chunker == settings.chunker_settings() and old.analyzer == ANALYZER
-    return same_chunks and store.files_intact(index_dir, old)
+    return same_chunks and not store.damage(old)
 
 
 def pending_changes(settings: Settings) -> Plan:
     """What `build_index` would do now, without embedding or writing anything."""
-    old = store.read_manifest(Path(settings.index_dir))
+    old = open_store(settings.index_dir).committed()
     return _plan(Path(settings.source_dir), old, settings)
 
 
@@ -152,70 +168,12 @@ def _too_large(size: int, settings: Settings) -> str:
     )
 
 
-def _assemble(
-    index_dir: Path,
-    old: Manifest | None,
-    plan: Plan,
-    settings: Settings,
-    progress: ProgressFactory | None,
-    embedder: Embedder | Callable[[], Embedder] | None,
-) -> tuple[IndexData, int]:
-    """The new index contents: kept articles copied from the old index, fresh ones embedded."""
-    parts: dict[str, _DocumentPart] = {}
-    if plan.kept and old is not None:
-        _, previous = store.load(index_dir)
-        parts.update(_kept_parts(previous, set(plan.kept)))
-    embedded = 0
-    if plan.fresh:
-        if not isinstance(embedder, Embedder):
-            embedder = (
-                embedder() if embedder else Embedder(settings.embed_model, settings.batch_size)
-            )
-        fresh = _embed(plan.fresh, embedder, settings, progress)
-        parts.update(fresh)
-        embedded = sum(len(part.rows) for part in fresh.values())
-    if isinstance(embedder, Embedder):
-        dim = embedder.dim
-    else:  # nothing embedded: every article was kept from the old index
-        assert old is not None
-        dim = int(old.dim)
-    return _combine([parts[source] for source in sorted(parts)], dim), embedded
-
-
-@dataclass
-class _DocumentPart:
-    """One article's rows of the index: chunks and sentences relative to the article."""
-
-    document: Document
-    rows: DocumentRows
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
-
-
-def _kept_parts(data: IndexData, sources: set[str]) -> dict[str, _DocumentPart]:
-    vectors = store.stored_vectors(data.vectors)
-    parts = {}
-    for row, doc in enumerate(data.documents):
-        if doc.source not in sources:
-            continue
-        chunk_rows, sentence_rows = data.document_chunks(row), data.document_sentences(row)
-        parts[doc.source] = _DocumentPart(
-            doc,
-            data.document_rows(row),
-            vectors[chunk_rows.start : chunk_rows.stop],
-            np.asarray(
-                data.sentence_vectors[sentence_rows.start : sentence_rows.stop], dtype=np.float32
-            ),
-        )
-    return parts
-
-
 def _embed(
     fresh: list[tuple[Document, SourceFile]],
     embedder: Embedder,
     settings: Settings,
     progress: ProgressFactory | None,
-) -> dict[str, _DocumentPart]:
+) -> list[DocumentPart]:
     budgets = [
         Budget(tiktoken_counter(settings.encoding), settings.chunk_tokens),
         embedder.budget,
@@ -233,12 +191,10 @@ def _embed(
     finally:
         if bar:
             bar.close()
-    parts, row = {}, 0
+    parts, row = [], 0
     for (doc, cut), doc_jobs in zip(chunked, jobs):
         stop = row + len(doc_jobs)
-        parts[doc.source] = _part(
-            doc, cut, vectors[row:stop], sentence_parts[row:stop], embedder.dim
-        )
+        parts.append(_part(doc, cut, vectors[row:stop], sentence_parts[row:stop], embedder.dim))
         row = stop
     return parts
 
@@ -258,7 +214,7 @@ def _part(
     vectors: np.ndarray,
     sentence_parts: list[np.ndarray],
     dim: int,
-) -> _DocumentPart:
+) -> DocumentPart:
     """Rows for one article; a sentence shared by overlapping chunks gets their mean vector."""
     sums = np.zeros((len(cut.segments), dim), dtype=np.float32)
     counts = np.zeros(len(cut.segments), dtype=np.float32)
@@ -268,42 +224,23 @@ def _part(
     means = sums / np.maximum(counts, 1)[:, None]
     means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
     spans = [cut.chunk_span(n) for n in range(len(cut.chunks))]
-    return _DocumentPart(doc, DocumentRows.build(spans, cut.chunks, cut.segments), vectors, means)
+    return DocumentPart(doc, DocumentRows.build(spans, cut.chunks, cut.segments), vectors, means)
 
 
-def _combine(parts: list[_DocumentPart], dim: int) -> IndexData:
-    """Stack the articles' rows into one index, in source order."""
-    chunks, sentences = stack([p.rows for p in parts])
-    vectors = np.concatenate([p.vectors for p in parts]).reshape(-1, dim)
-    texts = [text for p in parts for text in p.rows.chunk_texts(p.document.text)]
-    return IndexData(
-        documents=[p.document for p in parts],
-        chunks=chunks,
-        sentences=sentences,
-        vectors=store.make_vector_index(vectors),
-        sentence_vectors=np.concatenate([p.sentence_vectors for p in parts]).reshape(-1, dim),
-        lexical=LexicalIndex.build(texts),
-    )
-
-
-def _manifest(settings: Settings, data: IndexData, plan: Plan, embedded: int) -> Manifest:
-    fresh = {doc.source: file for doc, file in plan.fresh}
-    files: dict[str, FileEntry] = {}
-    for doc in data.documents:
-        if doc.source in fresh:
-            file = fresh[doc.source]
-            files[doc.source] = FileEntry(doc.content_hash, file.size, file.mtime_ns)
-        else:
-            files[doc.source] = plan.kept[doc.source]
+def _manifest(settings: Settings, plan: Plan, embedded: int) -> Manifest:
+    """The new build's manifest; the store fills in the counts and dimension on commit."""
+    files = dict(plan.kept)
+    for doc, file in plan.fresh:
+        files[doc.source] = FileEntry(doc.content_hash, file.size, file.mtime_ns)
     return Manifest(
         model=settings.embed_model,
-        dim=int(data.vectors.d),
+        dim=0,
         chunker=settings.chunker_settings(),
         analyzer=ANALYZER,
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         source_dir=str(Path(settings.source_dir).resolve()),
-        documents=len(data.documents),
-        chunks=len(data.chunks),
+        documents=0,
+        chunks=0,
         embedded_chunks=embedded,
-        files=files,
+        files=dict(sorted(files.items())),
     )

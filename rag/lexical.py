@@ -6,7 +6,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -46,6 +46,14 @@ FUNCTION_TERMS = frozenset(  # question words and function words: no word of an 
         "just also only now s t d ll m re ve"
     )
 )
+
+
+class Rarity(Protocol):
+    """What tells how rare a term is in a collection."""
+
+    def idf(self, term: str) -> float:
+        """BM25's idf of an analyzed term (unknown terms count as rarest)."""
+        ...
 
 
 class LexicalIndex:

@@ -7,10 +7,11 @@ import os
 import threading
 from pathlib import Path
 
-from . import indexer, store
+from . import indexer
 from .assistant import Assistant
 from .config import Settings
 from .embedding import Embedder
+from .index import open_store
 from .indexer import ProgressFactory
 from .llm import LLMAnswerer, LLMSettings
 from .types import Answer, BuildReport
@@ -33,13 +34,13 @@ def load_index(
     Raises:
         IndexNotFoundError, IndexMismatchError, IndexCorruptError, ModelLoadError, LLMConfigError
     """
-    path = Path(index_dir)
     llm = LLMSettings.from_env() if llm is None else llm
-    manifest, data = store.load(path, model or os.environ.get("RAG_EMBED_MODEL") or None)
-    settings = Settings.from_env(index_dir=str(path), embed_model=manifest.model)
+    store = open_store(index_dir)
+    manifest, data = store.open(model or os.environ.get("RAG_EMBED_MODEL") or None)
+    settings = Settings.from_env(index_dir=str(index_dir), embed_model=manifest.model)
     embedder = _embedder(manifest.model, settings)
     return Assistant(
-        path, settings, manifest, data, embedder, LLMAnswerer(llm) if llm.enabled else None
+        store, settings, manifest, data, embedder, LLMAnswerer(llm) if llm.enabled else None
     )
 
 

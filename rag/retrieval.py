@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from .config import Settings
-from .index import IndexData, Span
+from .index import Index, Span
 
 _SAME_PASSAGE = 0.5  # chunks of one article overlapping by more than this share are one passage
 
@@ -32,25 +31,15 @@ def fuse(rankings: list[np.ndarray], weights: list[float], k: int) -> dict[int, 
 
 
 def candidates(
-    data: IndexData, query: str, query_vector: np.ndarray, depth: int
+    data: Index, query: str, query_vector: np.ndarray, depth: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chunk rows ranked by the dense and by the lexical retriever, best first, `depth` each."""
-    depth = min(depth, data.vectors.ntotal)
-    if depth == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    dense = _dense_search(data.vectors, query_vector, depth)
-    lexical, _ = data.lexical.search(query, depth)
-    return dense[dense >= 0], lexical
-
-
-def _dense_search(index: Any, vector: np.ndarray, depth: int) -> np.ndarray:
-    """One query's rows (the application sets FAISS's threads: `runtime.faiss_threads`)."""
-    rows: np.ndarray = index.search(vector.reshape(1, -1), depth)[1][0]
-    return rows
+    lexical, _ = data.lexical_search(query, depth)
+    return data.dense_search(query_vector, depth), lexical
 
 
 def ranking(
-    data: IndexData,
+    data: Index,
     query: str,
     query_vector: np.ndarray,
     settings: Settings,
@@ -79,7 +68,7 @@ def ranking(
 
 
 def search(
-    data: IndexData,
+    data: Index,
     query: str,
     query_vector: np.ndarray,
     settings: Settings,
@@ -90,12 +79,11 @@ def search(
     depth = max(settings.candidates, top_k)
     ranked, fused = ranking(data, query, query_vector, settings, depth, also)
     rows = _distinct(data, ranked, top_k)
-    vectors = np.vstack([data.vectors.reconstruct(row) for row in rows]) if rows else None
-    similarity = vectors @ query_vector if vectors is not None else []
+    similarity = data.chunk_vectors(rows) @ query_vector
     return [Hit(row, fused[row], float(sim)) for row, sim in zip(rows, similarity)]
 
 
-def _distinct(data: IndexData, rows: list[int], limit: int) -> list[int]:
+def _distinct(data: Index, rows: list[int], limit: int) -> list[int]:
     """Keep rows in order, dropping any that mostly repeats a kept chunk of the same article
     (overlapping windows) or has the very same text as a kept chunk (a copied article)."""
     kept: list[int] = []

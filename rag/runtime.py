@@ -42,7 +42,7 @@ def configure() -> None:
 
 def faiss_threads(count: int | None = SEARCH_THREADS) -> None:
     """Set FAISS's OpenMP thread count: `SEARCH_THREADS` to answer, or None for every core,
-    which training an approximate index (over `store.EXACT_LIMIT` chunks) wants."""
+    which training an approximate index (over `rag.index.vectors.EXACT_LIMIT` chunks) wants."""
     import faiss
 
     faiss.omp_set_num_threads(count or os.cpu_count() or 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .lexical import LexicalIndex, analyze
+from .lexical import Rarity, analyze
 
 _GROUPS = (
     "ask asked asking request requested call called urge urged plead pleaded beg begged "
@@ -59,7 +59,7 @@ def same_as(term: str) -> frozenset[str]:
     return _table().get(term, frozenset((term,)))
 
 
-def term_weights(terms: set[str] | frozenset[str], lexical: LexicalIndex) -> dict[str, float]:
+def term_weights(terms: set[str] | frozenset[str], lexical: Rarity) -> dict[str, float]:
     """Terms, each weighted by its rarity in the collection, summing to 1. A term that
     paraphrases count for is only as rare as the most common of them."""
     weights = {term: min(lexical.idf(t) for t in same_as(term)) for term in terms}

@@ -10,21 +10,25 @@ from pathlib import Path
 import numpy as np
 from conftest import DATA, ROOT
 
-from rag import store
-from rag.index import DocumentRows, FileEntry, IndexData, Manifest, stack
+from rag.errors import IndexCorruptError
+from rag.index import DocumentRows, FileEntry, FolderStore, IndexData, Manifest, stack
 from rag.lexical import LexicalIndex
 from rag.types import Document
 
 OLD_INDEX = DATA / "index-format2"  # built by the code before `rag/index/` existed
-# index data read by row (`data.chunks[r]`, `self._data.sentences[r]`) or by column
-_COLUMNS = re.compile(r"data\.(?:chunks|sentences)\[|\b(?:chunks|sentences)\[[^\]]*,")
+# index data read by row (`data.chunk_rows[r]`, `self._data.sentence_rows[r]`), by column,
+# or past the `Index` interface (the folder store's arrays, FAISS and bm25s objects)
+_COLUMNS = re.compile(
+    r"data\.(?:chunk_rows|sentence_rows|chunk_index|sentence_matrix|lexical)\b|"
+    r"\b(?:chunks|sentences)\[[^\]]*,"
+)
 
 
 def test_an_index_built_before_loads_and_its_manifest_round_trips(tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(OLD_INDEX, index)
     record = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
-    manifest, data = store.load(index)
+    manifest, data = FolderStore(index).open()
     assert manifest.to_dict() == record
     assert list(manifest.to_dict()) == list(record), "same keys, in the same order"
     assert manifest.files["tram.txt"] == FileEntry(
@@ -35,7 +39,7 @@ def test_an_index_built_before_loads_and_its_manifest_round_trips(tmp_path: Path
         "Bees make honey from nectar. A hive holds one queen.",
         "The Lisbon tram 28 climbs through the Alfama district. It was electrified in 1914.",
     ]
-    store.write_manifest(index, manifest)
+    FolderStore(index).touch(manifest)
     assert json.loads((index / "manifest.json").read_text(encoding="utf-8")) == record
 
 
@@ -59,8 +63,8 @@ def test_a_manifest_without_the_later_keys_reads_as_absent() -> None:
 def test_an_unreadable_manifest_is_a_corrupt_index(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"model": "m"}), encoding="utf-8")
     try:
-        store.read_manifest(tmp_path)
-    except store.IndexCorruptError as error:
+        FolderStore(tmp_path).committed()
+    except IndexCorruptError as error:
         assert "dim" in str(error)
     else:
         raise AssertionError("a manifest without its counts was read")
@@ -94,8 +98,8 @@ def test_row_accessors_name_the_columns() -> None:
     assert data.document_of_sentence(3) == 1 and data.document_of_chunk(2) == 1
     assert data.document_chunks(0) == range(0, 2) and data.document_chunks(1) == range(2, 3)
     assert data.document_sentences(1) == range(3, 5)
-    assert data.chunk_documents().tolist() == [0, 0, 1]
-    again = data.document_rows(1)
+    assert (data.chunk_count, data.sentence_count) == (3, 5)
+    again = data.part(1, np.arange(6, dtype=np.float32).reshape(3, 2)).rows
     assert again.chunks.tolist() == [[0, 11, 0, 2]] and again.sentences.tolist() == [
         [0, 5],
         [6, 11],
@@ -104,8 +108,9 @@ def test_row_accessors_name_the_columns() -> None:
 
 
 def test_no_code_outside_rag_index_decodes_row_columns() -> None:
-    """Chunk and sentence rows are read through `IndexData`'s accessors, never by column
-    number, so that the layout is known in one place (`rag/index/`)."""
+    """Chunk and sentence rows are read through the `Index` interface, never by column
+    number or through the folder store's own arrays, so that the layout is known in one
+    place (`rag/index/`) and another store can serve the same code."""
     offenders = [
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
         for path in sorted((ROOT / "rag").rglob("*.py"))
@@ -113,4 +118,4 @@ def test_no_code_outside_rag_index_decodes_row_columns() -> None:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if _COLUMNS.search(line)
     ]
-    assert not offenders, "decode rows with IndexData's accessors:\n" + "\n".join(offenders)
+    assert not offenders, "read the index through the Index interface:\n" + "\n".join(offenders)

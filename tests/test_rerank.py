@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, run_cli
 
-from rag import retrieval, store
+from rag import retrieval
 from rag.config import Settings
 from rag.errors import ModelLoadError
+from rag.index import open_store
 from rag.rerank import rerank
 
 QUERY = "Who asked NATO to close Ukraine's airspace?"
@@ -52,7 +53,7 @@ def _scores(model: Path, texts: list[str]) -> list[float]:
 def test_reranks_the_fused_head_by_cross_encoder_score(
     seed_index: Path, embedder, cross_encoder: Path
 ):
-    _, data = store.load(seed_index)
+    _, data = open_store(seed_index).open()
     vector = embedder.embed_query(QUERY)
     plain = Settings()
     assert plain.rerank_model == "", "reranking is off by default"

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import indexer, retrieval, store
+from .. import indexer, retrieval
 from ..config import Settings
 from ..embedding import Embedder
 from ..errors import RagError
+from ..index import Index, open_store
 from . import beir
 from .metrics import score
 
@@ -85,7 +86,7 @@ def evaluate(
         )
         embedder = Embedder(settings.embed_model, settings.batch_size)
         built = indexer.build_index(settings, progress=progress, embedder=embedder)
-        _, data = store.load(target, settings.embed_model)
+        _, data = open_store(target).open(settings.embed_model)
         ranked = rank(data, embedder.embed_query, dataset.queries, settings)
     return BeirReport(
         dataset=Path(dataset_dir).resolve().name,
@@ -102,7 +103,7 @@ def evaluate(
 
 
 def rank(
-    data: store.IndexData, embed: Callable[[str], np.ndarray], queries: dict[str, str],
+    data: Index, embed: Callable[[str], np.ndarray], queries: dict[str, str],
     settings: Settings,
 ) -> Rankings:  # fmt: skip
     """Rank documents for every query with each system, timing embedding + fused search."""
@@ -123,9 +124,7 @@ def rank(
     return Rankings(runs, seconds)
 
 
-def documents(
-    data: store.IndexData, rows: Iterable[int], limit: int = DOCUMENTS_RANKED
-) -> list[str]:
+def documents(data: Index, rows: Iterable[int], limit: int = DOCUMENTS_RANKED) -> list[str]:
     """The document ids of chunk rows, each at the rank of its first (best) chunk."""
     seen: dict[str, None] = {}
     for row in rows:
@@ -135,10 +134,10 @@ def documents(
     return list(seen)
 
 
-def _depth(data: store.IndexData) -> int:
+def _depth(data: Index) -> int:
     """Chunks to fetch from each retriever so that, as a rule, 100 documents are ranked:
     three times the mean number of chunks per document, per document wanted."""
-    per_document = len(data.chunks) / max(len(data.documents), 1)
+    per_document = data.chunk_count / max(len(data.documents), 1)
     return int(np.ceil(3 * per_document * DOCUMENTS_RANKED))
 
 
@@ -148,7 +147,7 @@ def _check_index_dir(target: Path, corpus: Path) -> None:
         return
     if not target.is_dir():
         raise RagError(f"{target} is a file, not an index folder: give --index a folder")
-    manifest = store.read_manifest(target)
+    manifest = open_store(target).committed()
     if manifest is None:
         if any(not _leftover_of_build(path.name) for path in target.iterdir()):
             raise RagError(f"{target}/ is not empty and holds no index: give --index a new folder")

