@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sentences_per_chunk(index: Path) -> float:
-    from rag import store
+    from rag.index import open_store
 
-    _, data = store.load(index)
-    return len(data.sentences) / max(1, len(data.chunks))
+    _, data = open_store(index).open()
+    return data.sentence_count / max(1, data.chunk_count)
 
 
 def table(figures: list[Figure]) -> str:

@@ -14,7 +14,7 @@ runtime.faiss_threads()  # as `rag ask` and the chat search: one thread
 assistant = rag.load_index(sys.argv[1])
 queries = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 data, settings = assistant._data, assistant.settings
-depth = min(settings.candidates, data.vectors.ntotal)
+depth = settings.candidates
 assistant.ask(queries[0])  # first use: lazy imports and caches
 timings = []
 for text in queries:
@@ -24,9 +24,9 @@ for text in queries:
     t0 = time.perf_counter()
     vector = assistant._embed(text)
     t1 = time.perf_counter()
-    retrieval._dense_search(data.vectors, vector, depth)
+    data.dense_search(vector, depth)
     t2 = time.perf_counter()
-    data.lexical.search(text, depth)
+    data.lexical_search(text, depth)
     t3 = time.perf_counter()
     retrieval.search(data, text, vector, settings, settings.top_k)
     t4 = time.perf_counter()

@@ -13,24 +13,22 @@ def measure(index: Path, candidates: dict[str, Path]) -> list[Figure]:
     """Each candidate's index (by backend) against the fp32 torch one: chunk and sentence
     vector cosines, and SciFact train nDCG@10 of dense and hybrid retrieval."""
     import rag
-    from rag import store
+    from rag.index import open_store
 
-    _, reference = store.load(index)
+    _, reference = open_store(index).open()
     indexed = {Path(doc.source).stem for doc in reference.documents}
     qrels = {q: r for q, r in scifact_qrels("train").items() if indexed & set(r)}
     queries = {q: t for q, t in scifact_queries("train").items() if q in qrels}
     fp32 = _ndcg(rag.load_index(index), reference, queries, qrels)
     figures = []
     for backend, path in candidates.items():
-        _, data = store.load(path)
-        if not np.array_equal(np.asarray(reference.chunks), np.asarray(data.chunks)):
+        _, data = open_store(path).open()
+        chunks, sentences = range(data.chunk_count), range(data.sentence_count)
+        if [data.chunk_span(r) for r in chunks] != [reference.chunk_span(r) for r in chunks]:
             raise RuntimeError(f"the {backend} index holds other chunks than the fp32 one")
-        chunk_cos = np.sum(
-            store.stored_vectors(reference.vectors) * store.stored_vectors(data.vectors), axis=1
-        )
-        rows = np.arange(len(data.sentences))
+        chunk_cos = np.sum(reference.chunk_vectors(chunks) * data.chunk_vectors(chunks), axis=1)
         sentence_cos = np.sum(
-            reference.sentence_vectors[rows] * data.sentence_vectors[rows], axis=1, dtype=np.float32
+            reference.sentence_vectors(sentences) * data.sentence_vectors(sentences), axis=1
         )
         for kind, cos in (("chunk", chunk_cos), ("sentence", sentence_cos)):
             figures.append(
@@ -59,11 +57,11 @@ def _ndcg(
     assistant, data, queries: dict[str, str], qrels: dict[str, dict[str, int]]
 ) -> dict[str, float]:
     """nDCG@10 of dense retrieval (best chunk per document) and of the hybrid search."""
-    from rag import store
     from rag.evaluation.metrics import score
 
-    vectors = store.stored_vectors(data.vectors)
-    doc_of = data.chunk_documents()
+    chunks = range(data.chunk_count)
+    vectors = data.chunk_vectors(chunks)
+    doc_of = np.array([data.document_of_chunk(row) for row in chunks])
     names = [Path(doc.source).stem for doc in data.documents]
     dense, hybrid = {}, {}
     for qid, text in queries.items():

@@ -18,24 +18,25 @@ def real_recall(index: Path) -> tuple[list[Figure], float]:
     every real chunk and sentence vector of the SciFact index, with all SciFact queries."""
     import faiss
 
-    from rag import store
     from rag.embedding import Embedder
+    from rag.index import open_store
+    from rag.index.vectors import make_vector_index
 
-    _, data = store.load(index)
+    _, data = open_store(index).open()
     base = np.vstack(
         [
-            store.stored_vectors(data.vectors),
-            np.asarray(data.sentence_vectors[np.arange(len(data.sentences))], dtype=np.float32),
+            data.chunk_vectors(range(data.chunk_count)),
+            data.sentence_vectors(range(data.sentence_count)),
         ]
-    ).astype(np.float32)
+    )
     base /= np.linalg.norm(base, axis=1, keepdims=True)
     embedder = Embedder()
     texts = [*scifact_queries("train").values(), *scifact_queries("test").values()]
     queries = np.vstack([embedder.embed_query(t) for t in texts]).astype(np.float32)
-    _, truth = store.make_vector_index(base).search(queries, 10)
+    _, truth = make_vector_index(base).search(queries, 10)
     rows = []
     t = time.perf_counter()
-    ivf = store.make_vector_index(base, exact_limit=0)
+    ivf = make_vector_index(base, exact_limit=0)
     rows.append(("IVF", time.perf_counter() - t, ivf))
     t = time.perf_counter()
     hnsw = faiss.IndexHNSWFlat(base.shape[1], 32, faiss.METRIC_INNER_PRODUCT)

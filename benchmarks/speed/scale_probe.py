@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import retrieval, runtime, store
+from rag import retrieval, runtime
 from rag.config import Settings
 from rag.embedding import Embedder
-from rag.index import Manifest
+from rag.index import FolderStore, IndexData, Manifest
+from rag.index.generation import save_generation
+from rag.index.vectors import make_vector_index
 from rag.lexical import LexicalIndex
 from rag.types import Document
 
@@ -60,30 +62,30 @@ def main(n: int, work: Path) -> dict:
     vectors = rng.standard_normal((n, DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     result["generate_s"] = time.perf_counter() - began
-    exact = store.make_vector_index(vectors, exact_limit=n)
+    exact = make_vector_index(vectors, exact_limit=n)
     runtime.faiss_threads()  # searches on one thread, as `rag ask` and the chat do
     queries = rng.standard_normal((20, DIM), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     flat = []
     for q in queries:
         t = time.perf_counter()
-        retrieval._dense_search(exact, q, 50)
+        exact.search(q.reshape(1, -1), 50)
         flat.append((time.perf_counter() - t) * 1000)
     result["exact_search_p50_ms"] = float(np.median(flat))
     del exact
     runtime.faiss_threads(None)  # training the approximate index on every core, as `rag build`
     t = time.perf_counter()
-    index = store.make_vector_index(vectors)
+    index = make_vector_index(vectors)
     result["vector_index"] = type(index).__name__
     result["vector_index_build_s"] = time.perf_counter() - t
     t = time.perf_counter()
     lexical = LexicalIndex.build(texts)
     result["lexical_build_s"] = time.perf_counter() - t
-    data = store.IndexData(documents, chunks, chunks[:, [0, 1, 2]], index, vectors, lexical)
+    data = IndexData(documents, chunks, chunks[:, [0, 1, 2]], index, vectors, lexical)
     target = work / f"scale-{n}"
     shutil.rmtree(target, ignore_errors=True)
     manifest = Manifest(model="synthetic", dim=DIM, documents=len(documents), chunks=n)
-    store.save(target, data, manifest)
+    save_generation(target, data, manifest)
     generation = target / json.loads((target / "manifest.json").read_text())["generation"]
     result["disk_mb"] = {
         p.name: round(
@@ -104,7 +106,7 @@ def measure(target: Path) -> dict:
     embedder = Embedder()
     embedder.embed_query("warm up")
     before = rss_mb()
-    _, loaded = store.load(target)
+    _, loaded = FolderStore(target).open()
     result = {"rss_after_load_mb": rss_mb() - before}
     settings = Settings()
     latencies = []

@@ -44,7 +44,7 @@ class Manifest:
     the format, the generation folder and its files' sizes and checksums.
 
     Field names are the JSON keys; `generation`, `file_sizes` and `checksums` are empty
-    until `store.save` commits the build.
+    until the store commits the build.
     """
 
     model: str
