@@ -88,9 +88,7 @@ class Case:
         """Whether those sentences hold the expected phrases and cite an expected source."""
         chosen = self.chosen(weights)
         text = " ".join(self.data.sentence_text(c.row) for c in chosen).lower()
-        sources = {
-            self.data.documents[self.data.document_of_sentence(c.row)].source for c in chosen
-        }
+        sources = {self.data.document(self.data.document_of_sentence(c.row)).source for c in chosen}
         groups = self.question["expect_all_of_any"]
         phrases_ok = all(any(p.lower() in text for p in group) for group in groups)
         return phrases_ok and (

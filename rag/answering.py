@@ -136,7 +136,7 @@ def may_answer(data: Index, row: int) -> bool:
     """Whether sentence `row` may be an answer: not its article's title, not a caption,
     credit or byline, and not an instruction addressed to an AI (never an answer to obey)."""
     text = data.sentence_text(row)
-    title = data.documents[data.document_of_sentence(row)].title
+    title = data.document(data.document_of_sentence(row)).title
     return not (" ".join(text.split()) == title or is_boilerplate(text) or addresses_an_ai(text))
 
 

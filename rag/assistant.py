@@ -47,6 +47,11 @@ class ChunkList(Sequence[Chunk]):
     def __init__(self, data: Index) -> None:
         self._data = data
 
+    @functools.cached_property
+    def _rows(self) -> list[int]:
+        data = self._data
+        return [row for doc in data.document_ids() for row in data.document_chunks(doc)]
+
     def __len__(self) -> int:
         return self._data.chunk_count
 
@@ -57,19 +62,23 @@ class ChunkList(Sequence[Chunk]):
     def __getitem__(self, index: int | slice) -> Chunk | list[Chunk]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        row = range(len(self))[index]
-        doc_row, start, end = self._data.chunk_span(row)
-        doc = self._data.documents[doc_row]
-        ordinal = row - self._data.document_chunks(doc_row).start
-        return Chunk(
-            id=f"{doc.source}#{ordinal}",
-            source=doc.source,
-            title=doc.title,
-            text=doc.text[start:end],
-            start=start,
-            end=end,
-            page=doc.page_at(start),
-        )
+        return chunk(self._data, self._rows[index])
+
+
+def chunk(data: Index, row: int) -> Chunk:
+    """Chunk `row` of `data`, its id being its source and its ordinal in it."""
+    doc_row, start, end = data.chunk_span(row)
+    doc = data.document(doc_row)
+    ordinal = row - data.document_chunks(doc_row).start
+    return Chunk(
+        id=f"{doc.source}#{ordinal}",
+        source=doc.source,
+        title=doc.title,
+        text=doc.text[start:end],
+        start=start,
+        end=end,
+        page=doc.page_at(start),
+    )
 
 
 class Assistant:
@@ -89,7 +98,6 @@ class Assistant:
         self._data = data
         self._embedder = embedder
         self._embed_lock = threading.Lock()
-        self._by_source = {doc.source: doc for doc in data.documents}
         self.chunks = ChunkList(data)
         self.llm = llm
         self.confidence_model = confidence.shipped()
@@ -104,7 +112,8 @@ class Assistant:
 
     def document(self, source: str) -> Document | None:
         """The indexed article at relative path `source`, or None if there is none."""
-        return self._by_source.get(source)
+        row = self._data.find_document(source)
+        return None if row is None else self._data.document(row)
 
     def is_current(self) -> bool:
         """False once a newer build has been committed to the index directory."""
@@ -235,12 +244,13 @@ class Assistant:
         vector = self._embed(_checked(query))
         related = []
         for passage in passages:
-            doc_row = self._doc_rows[passage.chunk.source]
+            doc_row = self._data.find_document(passage.chunk.source)
+            assert doc_row is not None, "a passage of this index names its document"
             ordinal = int(passage.chunk.id.rsplit("#", 1)[1])
             sentences = self._data.chunk_sentences(self._data.document_chunks(doc_row)[ordinal])
             cosines = self._data.sentence_vectors(sentences) @ vector
             _, start, end = self._data.sentence_span(sentences[int(cosines.argmax())])
-            doc, score = self._data.documents[doc_row], round(float(cosines.max()), 4)
+            doc, score = self._data.document(doc_row), round(float(cosines.max()), 4)
             quote, page = doc.text[start:end], doc.page_at(start)
             related.append(
                 Citation(passage.rank, doc.source, doc.title, quote, start, end, score, page)
@@ -248,13 +258,9 @@ class Assistant:
         return related
 
     @property
-    def documents(self) -> Sequence[Document]:
+    def documents(self) -> list[Document]:
         """The indexed articles, in index order."""
-        return self._data.documents
-
-    @functools.cached_property
-    def _doc_rows(self) -> dict[str, int]:
-        return {doc.source: row for row, doc in enumerate(self._data.documents)}
+        return [self._data.document(doc) for doc in self._data.document_ids()]
 
     def _embed(self, text: str) -> np.ndarray:
         with self._embed_lock:
@@ -262,13 +268,13 @@ class Assistant:
 
     def _passages(self, hits: list[retrieval.Hit]) -> list[Passage]:
         return [
-            Passage(self.chunks[hit.row], hit.score, rank, hit.similarity)
+            Passage(chunk(self._data, hit.row), hit.score, rank, hit.similarity)
             for rank, hit in enumerate(hits, start=1)
         ]
 
     def _citation(self, number: int, candidate: answering.Candidate) -> Citation:
         doc_row, start, end = self._data.sentence_span(candidate.row)
-        doc = self._data.documents[doc_row]
+        doc = self._data.document(doc_row)
         return Citation(
             number=number, source=doc.source, title=doc.title, quote=doc.text[start:end],
             start=start, end=end, score=round(candidate.score, 4), page=doc.page_at(start),

@@ -72,7 +72,7 @@ def _index(settings: Settings) -> str:
     if problem:
         raise IndexCorruptError(store.location, problem)
     return (
-        f"{store.location}/: {len(data.documents)} articles, {data.chunk_count} chunks, "
+        f"{store.location}/: {len(data.document_ids())} articles, {data.chunk_count} chunks, "
         f"built {manifest.built_at or '?'}"
     )
 

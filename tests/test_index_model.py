@@ -104,7 +104,7 @@ def test_row_accessors_name_the_columns() -> None:
         [0, 5],
         [6, 11],
     ]
-    assert again.chunk_texts(data.documents[1].text) == ["Four. Five."]
+    assert again.chunk_texts(data.document(1).text) == ["Four. Five."]
 
 
 def test_no_code_outside_rag_index_decodes_row_columns() -> None:

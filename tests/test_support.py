@@ -73,7 +73,7 @@ def test_the_quote_is_the_sentence_that_says_it_not_its_neighbour(assistant):
     best = support.best("Stoltenberg called turning down Zelenskyy a painful moment.")
     assert best is not None
     doc, start, end = support.span(best.quote)
-    assert seen.evidence.data.documents[doc].text[start:end] == PAINFUL
+    assert seen.evidence.data.document(doc).text[start:end] == PAINFUL
 
 
 @pytest.mark.xfail(

@@ -134,7 +134,7 @@ def _read(assistant: rag.Assistant, question: judging.Question) -> Read:
     chosen = answering.choose(data, ranked)
     quotes = [data.sentence_text(c.row) for c in chosen]
     holds = np.array([question.holds_answer(data.sentence_text(c.row)) for c in ranked], bool)
-    sources = [data.documents[data.document_of_sentence(c.row)].source for c in chosen]
+    sources = [data.document(data.document_of_sentence(c.row)).source for c in chosen]
     return Read(
         question, question.sources_any[0] if question.sources_any else "",
         confidence.features(data, question.question, ranked),

@@ -16,7 +16,7 @@ def measure(index: Path, candidates: dict[str, Path]) -> list[Figure]:
     from rag.index import open_store
 
     _, reference = open_store(index).open()
-    indexed = {Path(doc.source).stem for doc in reference.documents}
+    indexed = {Path(reference.document(d).source).stem for d in reference.document_ids()}
     qrels = {q: r for q, r in scifact_qrels("train").items() if indexed & set(r)}
     queries = {q: t for q, t in scifact_queries("train").items() if q in qrels}
     fp32 = _ndcg(rag.load_index(index), reference, queries, qrels)
@@ -62,7 +62,7 @@ def _ndcg(
     chunks = range(data.chunk_count)
     vectors = data.chunk_vectors(chunks)
     doc_of = np.array([data.document_of_chunk(row) for row in chunks])
-    names = [Path(doc.source).stem for doc in data.documents]
+    names = [Path(data.document(d).source).stem for d in data.document_ids()]
     dense, hybrid = {}, {}
     for qid, text in queries.items():
         best = np.full(len(names), -np.inf, dtype=np.float32)

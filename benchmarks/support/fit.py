@@ -81,9 +81,7 @@ def candidates(work: Path) -> list[Rows]:
         spans = [check.span(q) for q in check.quotes]
         gold = -1
         if claim.supported:
-            doc = next(
-                i for i, d in enumerate(seen.evidence.data.documents) if d.source == claim.source
-            )
+            doc = seen.evidence.data.find_document(claim.source)
             span = gold_span(assistant, claim)
             gold = next((i for i, s in enumerate(spans) if span and s == (doc, *span)), -1)
             if gold < 0:

@@ -128,7 +128,7 @@ def documents(data: Index, rows: Iterable[int], limit: int = DOCUMENTS_RANKED) -
     """The document ids of chunk rows, each at the rank of its first (best) chunk."""
     seen: dict[str, None] = {}
     for row in rows:
-        seen.setdefault(beir.doc_id(data.documents[data.document_of_chunk(row)].source), None)
+        seen.setdefault(beir.doc_id(data.document(data.document_of_chunk(row)).source), None)
         if len(seen) == limit:
             break
     return list(seen)
@@ -137,7 +137,7 @@ def documents(data: Index, rows: Iterable[int], limit: int = DOCUMENTS_RANKED) -
 def _depth(data: Index) -> int:
     """Chunks to fetch from each retriever so that, as a rule, 100 documents are ranked:
     three times the mean number of chunks per document, per document wanted."""
-    per_document = data.chunk_count / max(len(data.documents), 1)
+    per_document = data.chunk_count / max(len(data.document_ids()), 1)
     return int(np.ceil(3 * per_document * DOCUMENTS_RANKED))
 
 

@@ -7,6 +7,7 @@ document order, so each document's chunks and sentences are consecutive rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,22 @@ class IndexData:
     chunk_index: Any  # a faiss.Index over normalized chunk vectors (inner product)
     sentence_matrix: np.ndarray | Int8Rows
     lexical: LexicalIndex
+
+    def document_ids(self) -> range:
+        """The document rows."""
+        return range(len(self.documents))
+
+    def document(self, doc: int) -> Document:
+        """Document row `doc`."""
+        return self.documents[doc]
+
+    def find_document(self, source: str) -> int | None:
+        """The row of the document with this source, or None."""
+        return self._rows_by_source.get(source)
+
+    @functools.cached_property
+    def _rows_by_source(self) -> dict[str, int]:
+        return {doc.source: row for row, doc in enumerate(self.documents)}
 
     @property
     def chunk_count(self) -> int:

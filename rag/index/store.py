@@ -28,9 +28,16 @@ Span = tuple[int, int, int]
 class Index(Protocol):
     """One committed build, open for questions: search, and fetch by id."""
 
-    @property
-    def documents(self) -> Sequence[Document]:
-        """The indexed documents, by document id."""
+    def document_ids(self) -> Sequence[int]:
+        """The ids of the indexed documents, in index order."""
+        ...
+
+    def document(self, doc: int) -> Document:
+        """Document `doc`."""
+        ...
+
+    def find_document(self, source: str) -> int | None:
+        """The id of the document with this source, or None."""
         ...
 
     @property

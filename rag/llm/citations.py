@@ -115,7 +115,7 @@ class Checker:
         if span not in self._numbers:
             number = self._numbers[span] = len(self._numbers) + 1
             doc_row, start, end = span
-            doc = self._data.documents[doc_row]
+            doc = self._data.document(doc_row)
             self.citations.append(Citation(
                 number=number, source=doc.source, title=doc.title, quote=doc.text[start:end],
                 start=start, end=end, score=round(support.probability, 4), page=doc.page_at(start),

@@ -82,7 +82,7 @@ def shown_text(data: Index, shown: Shown) -> str:
     """The exact article text a shown passage quotes: its sentences and what lies between."""
     doc, start, _ = data.sentence_span(shown.rows.start)
     end = data.sentence_span(shown.rows.stop - 1)[2]
-    return data.documents[doc].text[start:end]
+    return data.document(doc).text[start:end]
 
 
 _PASSAGES_INTRO = (
