@@ -6,7 +6,10 @@ says the same for users):
 - `RAG_<FIELD>` for each field of `Settings` (`RAG_SOURCE_DIR`, `RAG_INDEX_DIR`,
   `RAG_EMBED_MODEL`, `RAG_ENCODING`, `RAG_CHUNK_TOKENS`, `RAG_CHUNK_OVERLAP`, `RAG_BATCH_SIZE`,
   `RAG_MAX_FILE_MB`, `RAG_TOP_K`, `RAG_CANDIDATES`, `RAG_RRF_K`, `RAG_DENSE_WEIGHT`,
-  `RAG_LEXICAL_WEIGHT`, `RAG_RERANK_MODEL`, `RAG_RERANK_DEPTH`): `Settings.from_env`.
+  `RAG_LEXICAL_WEIGHT`, `RAG_RERANK_MODEL`, `RAG_RERANK_DEPTH`, `RAG_STORE_URI`,
+  `RAG_STORE_COLLECTION`): `Settings.from_env`.
+- `RAG_STORE_TOKEN` (a Milvus server's token, never a setting, so never shown or recorded):
+  `rag.index.milvus.client`.
 - `RAG_EMBED_BACKEND`: `embed_backend()`; `RAG_CACHE_DIR` (else `XDG_CACHE_HOME`):
   `cache_dir()`.
 - `RAG_LLM_*` (the optional LLM): `rag.llm.settings.LLMSettings.from_env`.
@@ -53,6 +56,10 @@ class Settings:
     lexical_weight: float = 1.0
     rerank_model: str = ""  # a cross-encoder name or path; empty: no reranking
     rerank_depth: int = 30  # fused passages the cross-encoder reorders
+    # The index store: empty means the folder `index_dir`; a path ending in .db a Milvus Lite
+    # file; http(s)://host:port a Milvus server (its token only from RAG_STORE_TOKEN)
+    store_uri: str = ""
+    store_collection: str = ""  # default: derived from the model and chunker settings
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -64,6 +71,11 @@ class Settings:
                 values[f.name] = _parse(f.name, raw.strip(), f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def location(self) -> str:
+        """Where the index is: `store_uri` if set, else the folder `index_dir`."""
+        return self.store_uri or self.index_dir
 
     def chunker_settings(self) -> dict[str, object]:
         """The settings that shape chunks; a change to any of them means re-chunking."""

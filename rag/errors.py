@@ -7,11 +7,16 @@ class RagError(Exception):
     """An expected problem, shown to the user as its message alone (no traceback)."""
 
 
+def shown(location: str) -> str:
+    """A store as named in messages: a folder with a trailing slash, a URI as it is."""
+    return location if "#" in location or "://" in location else f"{location}/"
+
+
 class IndexNotFoundError(RagError, FileNotFoundError):
     """There is no index where one was expected."""
 
     def __init__(self, index_dir: str) -> None:
-        super().__init__(f"no index in {index_dir}/: run `rag build` to create it")
+        super().__init__(f"no index in {shown(index_dir)}: run `rag build` to create it")
 
 
 class IndexMismatchError(RagError, ValueError):
@@ -24,7 +29,7 @@ class IndexCorruptError(RagError):
     def __init__(self, index_dir: str, detail: str) -> None:
         self.detail = detail
         super().__init__(
-            f"the index in {index_dir}/ is damaged ({detail}): run `rag build --rebuild`"
+            f"the index in {shown(index_dir)} is damaged ({detail}): run `rag build --rebuild`"
         )
 
 
@@ -34,6 +39,10 @@ class EmptyCorpusError(RagError):
 
 class IndexBusyError(RagError):
     """Another build is writing the same index."""
+
+
+class StoreUnavailableError(RagError):
+    """The index store (a Milvus server or Milvus Lite file) cannot be reached or refused us."""
 
 
 class ModelLoadError(RagError):

@@ -23,6 +23,9 @@ LOGGER_LEVELS = {
     "bm25s": logging.WARNING,
     "trafilatura": logging.CRITICAL,  # a page it cannot read is skipped with a reason
     "pypdf": logging.CRITICAL,  # so is a damaged PDF
+    # pymilvus logs every failed call before raising it; rag says what failed in one line
+    "pymilvus": logging.CRITICAL,
+    "pymilvus.milvus_client": logging.CRITICAL,
 }
 """Third-party loggers that would otherwise narrate normal work."""
 
@@ -32,12 +35,25 @@ threads spin and wait on a busy machine (benchmarks/run.py: 100k chunks, exact, 
 thread, 52 ms on two)."""
 
 
+_configured = False
+
+
 def configure() -> None:
     """Set the `ENVIRONMENT` defaults and the `LOGGER_LEVELS`; call before importing gradio."""
+    global _configured
     for name, value in ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     for name, level in LOGGER_LEVELS.items():
         logging.getLogger(name).setLevel(level)
+    _configured = True
+
+
+def reapply_logger_levels() -> None:
+    """Set the `LOGGER_LEVELS` again if the application chose them (`configure`): for the
+    library to call after importing a package that configures its own loggers (pymilvus)."""
+    if _configured:
+        for name, level in LOGGER_LEVELS.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def faiss_threads(count: int | None = SEARCH_THREADS) -> None:

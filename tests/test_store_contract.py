@@ -6,7 +6,8 @@ A second store (an engine) joins by adding its factory to `STORES`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,16 @@ from rag.lexical import ANALYZER
 from rag.types import Document
 
 DIM = 8
-STORES: dict[str, Callable[[Path], Store]] = {"folder": FolderStore}
+
+
+def _milvus_lite(folder: Path) -> Store:
+    from rag.index.milvus import MilvusStore
+
+    return MilvusStore(str(folder.with_suffix(".db")), "contract")
+
+
+STORES: dict[str, Callable[[Path], Store]] = {"folder": FolderStore, "milvus-lite": _milvus_lite}
+HAS_MILVUS = importlib.util.find_spec("pymilvus") is not None
 # Each article: sentences, and the topic axis its vectors point along.
 ARTICLES = {
     "bees.txt": (["Bees make honey.", "A hive has one queen."], 0),
@@ -28,8 +38,14 @@ ARTICLES = {
 
 
 @pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return STORES[request.param](tmp_path / "index")
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param.startswith("milvus") and not HAS_MILVUS:
+        pytest.skip('needs the milvus extra: pip install ".[milvus]"')
+    made = STORES[request.param](tmp_path / "index")
+    yield made
+    close = getattr(made, "close", None)
+    if close:
+        close()
 
 
 def _unit(axis: int, jitter: float = 0.0) -> np.ndarray:

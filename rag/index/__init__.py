@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .data import DocumentPart, DocumentRows, IndexData, stack
 from .folder import FolderStore
 from .manifest import FileEntry, Manifest
 from .store import Index, Span, Store, Update
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 __all__ = [
     "DocumentPart", "DocumentRows", "FileEntry", "FolderStore", "Index", "IndexData",
@@ -17,6 +21,20 @@ __all__ = [
 ]  # fmt: skip
 
 
-def open_store(index_dir: str | os.PathLike[str]) -> Store:
-    """The store of the index in `index_dir`."""
-    return FolderStore(Path(index_dir))
+def open_store(location: str | os.PathLike[str], settings: Settings | None = None) -> Store:
+    """The store at `location`: Milvus Lite for a path ending in `.db`, a Milvus server for
+    `http(s)://host:port`, else the index folder. For Milvus, `settings` name the collection
+    (`store_collection`, else one derived from the model and chunker settings)."""
+    from .milvus import MilvusStore, default_collection, is_milvus
+
+    where = os.fspath(location)
+    if not is_milvus(where):
+        return FolderStore(Path(where))
+    if settings is None:
+        from ..config import Settings
+
+        settings = Settings.from_env()
+    collection = settings.store_collection or default_collection(
+        settings.embed_model, settings.chunker_settings()
+    )
+    return MilvusStore(where, collection)
