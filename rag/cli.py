@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import runtime
 from .config import Settings
-from .errors import RagError
+from .errors import RagError, shown
 
 if TYPE_CHECKING:
     from .indexer import ProgressBar
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="index the articles (only new or changed ones)")
     _source_option(build)
     _index_option(build)
+    _store_option(build)
     build.add_argument("--rebuild", action="store_true", help="embed everything again from scratch")
     build.add_argument("--model", help="embedding model name or path (or RAG_EMBED_MODEL)")
     build.add_argument(
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question from the indexed articles")
     ask.add_argument("question")
     _index_option(ask)
+    _store_option(ask)
     ask.add_argument("--top-k", type=int, help=f"passages to draw on (default: {defaults.top_k})")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--stream", action="store_true", help="print the answer as it is written")
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _source_option(serve)
     _index_option(serve)
+    _store_option(serve)
     serve.add_argument(
         "--host", help="address to listen on (default: 127.0.0.1, or GRADIO_SERVER_NAME)"
     )
@@ -112,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         help="BEIR: folder to index the corpus into, reused by later runs (default: a temporary "
         f"one); questions: the index to ask (default: {defaults.index_dir})",
     )
+    _store_option(evaluate)
     evaluate.add_argument(
         "--json", action="store_true", help="print the results as one JSON object"
     )
@@ -122,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _source_option(doctor)
     _index_option(doctor)
+    _store_option(doctor)
     doctor.set_defaults(run=_doctor)
     return parser
 
@@ -138,12 +143,22 @@ def _index_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--index", help=f"index folder (default: {default}, or RAG_INDEX_DIR)")
 
 
+def _store_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--store", metavar="URI",
+        help="a Milvus store instead of the index folder: FILE.db (Milvus Lite) or "
+        "http(s)://HOST:PORT, its token in RAG_STORE_TOKEN (or RAG_STORE_URI)",
+    )  # fmt: skip
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # prove the model loads with the hub out of reach
     runtime.faiss_threads()
-    checks = run_checks(Settings.from_env(source_dir=args.source, index_dir=args.index))
+    checks = run_checks(
+        Settings.from_env(source_dir=args.source, index_dir=args.index, store_uri=args.store)
+    )
     for check in checks:
         print(f"{'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     failed = sum(not check.ok for check in checks)
@@ -160,6 +175,7 @@ def _build(args: argparse.Namespace) -> int:
     report = build_index(
         settings.source_dir, settings.index_dir, rebuild=args.rebuild, model=args.model,
         max_file_mb=args.max_file_mb, progress=_progress_bar if show_bar else None,
+        store=args.store,
     )  # fmt: skip
     _print_report(report)
     return 0
@@ -182,7 +198,7 @@ def _serve(args: argparse.Namespace) -> int:
     progress = _progress_bar if sys.stderr.isatty() else None
     serve(
         settings.source_dir, settings.index_dir, host=args.host, port=args.port,
-        progress=progress, built=_print_report, options=options,
+        progress=progress, built=_print_report, options=options, store=args.store,
     )  # fmt: skip
     return 0
 
@@ -197,7 +213,7 @@ def _progress_bar(total: int) -> ProgressBar:
 
 
 def _summary(report: BuildReport) -> str:
-    size = f"{report.documents} articles, {report.chunks} chunks in {report.index_dir}/"
+    size = f"{report.documents} articles, {report.chunks} chunks in {shown(report.index_dir)}"
     skipped = f", {len(report.skipped)} files skipped" if report.skipped else ""
     if report.up_to_date:
         return f"Index is up to date: {size}{skipped} ({report.seconds:.1f} s)"
@@ -217,7 +233,7 @@ def _ask(args: argparse.Namespace) -> int:
         raise RagError("--top-k must be at least 1")
     llm = LLMSettings.from_env(base_url=args.llm_url, model=args.llm_model)
     runtime.faiss_threads()
-    assistant = load_index(settings.index_dir, llm=llm)
+    assistant = load_index(settings.index_dir, llm=llm, store=args.store)
     if args.stream and not args.json:
         answer = _print_stream(assistant.stream(args.question, top_k=args.top_k))
     else:
@@ -253,14 +269,18 @@ def _eval(args: argparse.Namespace) -> int:
     if args.beir:
         progress = _progress_bar if sys.stderr.isatty() else None
         scores = benchmark.evaluate(
-            args.beir, args.split or "test", index_dir=args.index, progress=progress
+            args.beir,
+            args.split or "test",
+            index_dir=args.index,
+            progress=progress,
+            store=args.store,
         )
         output = report.beir_json(scores) if args.json else report.beir_table(scores)
     else:
         if args.split:
             raise RagError("--split applies to --beir datasets only")
         outcomes = questions.evaluate(
-            args.questions, Settings.from_env(index_dir=args.index).index_dir
+            args.questions, Settings.from_env(index_dir=args.index).index_dir, store=args.store
         )
         output = report.questions_json(outcomes) if args.json else report.questions_table(outcomes)
     print(json.dumps(output, ensure_ascii=False, indent=2) if args.json else output)

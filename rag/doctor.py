@@ -56,23 +56,23 @@ def _model(settings: Settings) -> str:
     from .embedding import Embedder, model_location
     from .index import open_store
 
-    manifest = open_store(settings.index_dir).committed()
+    manifest = open_store(settings.location, settings).committed()
     name = manifest.model if manifest else settings.embed_model
     vector = Embedder(name).embed_query("Offline model check.")
     return f"{name} from {model_location(name)} ({len(vector)} dimensions)"
 
 
 def _index(settings: Settings) -> str:
-    from .errors import IndexCorruptError
+    from .errors import IndexCorruptError, shown
     from .index import open_store
 
-    store = open_store(settings.index_dir)
+    store = open_store(settings.location, settings)
     manifest, data = store.open()
     problem = store.damage(manifest, full=True)
     if problem:
         raise IndexCorruptError(store.location, problem)
     return (
-        f"{store.location}/: {len(data.document_ids())} articles, {data.chunk_count} chunks, "
+        f"{shown(store.location)}: {len(data.document_ids())} articles, {data.chunk_count} chunks, "
         f"built {manifest.built_at or '?'}"
     )
 

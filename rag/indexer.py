@@ -57,7 +57,7 @@ def build_index(
     embedder: Embedder | Callable[[], Embedder] | None = None,
     store: Store | None = None,
 ) -> BuildReport:
-    """Bring the index in `store` (default: the folder `settings.index_dir`) up to date with
+    """Bring the index in `store` (default: `settings.location`) up to date with
     `settings.source_dir`: only new and changed articles are embedded and written.
 
     `embedder` (or the function that makes it, called only if something needs embedding)
@@ -69,7 +69,7 @@ def build_index(
     """
     began = time.perf_counter()
     source_dir = Path(settings.source_dir)
-    store = store or open_store(settings.index_dir)
+    store = store or open_store(settings.location, settings)
     if not source_dir.is_dir():
         raise RagError(f"no source folder {source_dir}/: create it and put articles in it")
     with store.lock():
@@ -123,7 +123,7 @@ def _reusable(old: Manifest, store: Store, settings: Settings) -> bool:
 
 def pending_changes(settings: Settings) -> Plan:
     """What `build_index` would do now, without embedding or writing anything."""
-    old = open_store(settings.index_dir).committed()
+    old = open_store(settings.location, settings).committed()
     return _plan(Path(settings.source_dir), old, settings)
 
 

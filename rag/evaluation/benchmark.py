@@ -22,7 +22,7 @@ from .. import indexer, retrieval
 from ..config import Settings
 from ..embedding import Embedder
 from ..errors import RagError
-from ..index import Index, open_store
+from ..index import Index, Store, open_store
 from . import beir
 from .metrics import score
 
@@ -66,10 +66,13 @@ def evaluate(
     index_dir: str | Path | None = None,
     settings: Settings | None = None,
     progress: indexer.ProgressFactory | None = None,
+    store: str | None = None,
 ) -> BeirReport:
-    """Index the dataset's corpus (into `index_dir`, else a temporary folder) and score retrieval.
+    """Index the dataset's corpus (into `index_dir`, else a temporary folder; or into the
+    Milvus `store`) and score retrieval.
 
-    A named `index_dir` is reused by later runs: only changed documents are embedded again.
+    A named `index_dir` or `store` is reused by later runs: only changed documents are
+    embedded again.
 
     Raises:
         RagError: the dataset is malformed, or `index_dir` holds something else than this corpus.
@@ -80,13 +83,17 @@ def evaluate(
         temporary = Path(folder)
         count = beir.write_corpus(dataset, temporary / "corpus")
         target = Path(index_dir) if index_dir is not None else temporary / "index"
-        _check_index_dir(target, temporary / "corpus")
         settings = dataclasses.replace(
-            settings, source_dir=str(temporary / "corpus"), index_dir=str(target)
-        )
+            settings, source_dir=str(temporary / "corpus"), index_dir=str(target),
+            store_uri=store or settings.store_uri,
+        )  # fmt: skip
+        if settings.store_uri:
+            _check_store(open_store(settings.location, settings), temporary / "corpus")
+        else:
+            _check_index_dir(target, temporary / "corpus")
         embedder = Embedder(settings.embed_model, settings.batch_size)
         built = indexer.build_index(settings, progress=progress, embedder=embedder)
-        _, data = open_store(target).open(settings.embed_model)
+        _, data = open_store(settings.location, settings).open(settings.embed_model)
         ranked = rank(data, embedder.embed_query, dataset.queries, settings)
     return BeirReport(
         dataset=Path(dataset_dir).resolve().name,
@@ -139,6 +146,17 @@ def _depth(data: Index) -> int:
     three times the mean number of chunks per document, per document wanted."""
     per_document = data.chunk_count / max(len(data.document_ids()), 1)
     return int(np.ceil(3 * per_document * DOCUMENTS_RANKED))
+
+
+def _check_store(store: Store, corpus: Path) -> None:
+    """Refuse to build into a store that holds an index of other articles."""
+    manifest = store.committed()
+    names = {path.name for path in corpus.iterdir()}
+    if manifest is not None and not set(manifest.files) <= names:
+        raise RagError(
+            f"{store.location} holds an index of other articles: give --store another "
+            "file, or another collection (RAG_STORE_COLLECTION)"
+        )
 
 
 def _check_index_dir(target: Path, corpus: Path) -> None:

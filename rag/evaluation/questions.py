@@ -177,12 +177,15 @@ def judge(
     )  # fmt: skip
 
 
-def evaluate(path: str | os.PathLike[str], index_dir: str | os.PathLike[str]) -> QuestionReport:
-    """Ask the index in `index_dir` every question of the set at `path`; judge the answers."""
+def evaluate(
+    path: str | os.PathLike[str], index_dir: str | os.PathLike[str], store: str | None = None
+) -> QuestionReport:
+    """Ask the index in `index_dir` (or the Milvus `store`) every question of the set at
+    `path`; judge the answers."""
     from ..pipeline import load_index
 
     questions = load(path)
-    assistant = load_index(index_dir)
+    assistant = load_index(index_dir, store=store)
     outcomes = []
     for question in questions:
         answer = assistant.ask(question.question)

@@ -28,9 +28,12 @@ class Library:
     folder, the manifest file's identity) and reads the manifest only when that changed.
     """
 
-    def __init__(self, source_dir: str | Path, index_dir: str | Path) -> None:
+    def __init__(
+        self, source_dir: str | Path, index_dir: str | Path, store: str | None = None
+    ) -> None:
         self.source_dir = Path(source_dir)
         self.index_dir = Path(index_dir)
+        self.store = store  # a Milvus store instead of the folder (None: RAG_STORE_URI)
         self._assistant: Assistant | None = None
         self._seen: Hashable = None  # the store revision `_assistant` matches
         self._swap = threading.Lock()
@@ -65,7 +68,7 @@ class Library:
         """
         from ..pipeline import build_index
 
-        report = build_index(self.source_dir, self.index_dir, progress=progress)
+        report = build_index(self.source_dir, self.index_dir, progress=progress, store=self.store)
         with self._swap:
             if self._assistant is None or not self._assistant.is_current():
                 self._load()
@@ -74,4 +77,4 @@ class Library:
     def _load(self) -> None:
         from ..pipeline import load_index
 
-        self._assistant = load_index(self.index_dir)
+        self._assistant = load_index(self.index_dir, store=self.store)

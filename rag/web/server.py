@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from .. import runtime
 from ..config import Settings
 from ..errors import RagError
+from ..index.milvus.client import without_credentials
 from .access import is_loopback
 from .library import Library
 from .options import ServeOptions
@@ -95,9 +96,10 @@ def serve(
     progress: ProgressFactory | None = None,
     built: Callable[[BuildReport], object] | None = None,
     options: ServeOptions | None = None,
+    store: str | None = None,
 ) -> None:
-    """Index `source_dir` into `index_dir` (only what changed), then serve the chat until
-    interrupted.
+    """Index `source_dir` into `index_dir` or `store` (only what changed), then serve the
+    chat until interrupted.
 
     Args:
         host, port: where to listen (default: `GRADIO_SERVER_NAME` / `GRADIO_SERVER_PORT`,
@@ -105,6 +107,7 @@ def serve(
         progress: makes the progress bar of the build.
         built: told what the build did, before the server starts.
         options: sign-in, MCP, read-only (default: none of them).
+        store: a Milvus store URI instead of the folder (default: `RAG_STORE_URI`).
 
     Raises:
         RagError: the address is taken or invalid, or the index cannot be built or loaded.
@@ -117,8 +120,10 @@ def serve(
     _check_free(host, port)
     if warning := exposure_warning(host, port, options):
         _say(warning)
-    library = Library(source_dir, index_dir)
-    _say(f"Bringing the index in {index_dir}/ up to date with {source_dir}/ …")
+    library = Library(source_dir, index_dir, store)
+    uri = store or os.environ.get("RAG_STORE_URI")
+    where = without_credentials(uri) if uri else f"{index_dir}/"
+    _say(f"Bringing the index in {where} up to date with {source_dir}/ …")
     runtime.faiss_threads(None)  # a large index trains on every core
     report = library.refresh(progress)
     runtime.faiss_threads()  # then each question searches on one

@@ -204,8 +204,8 @@ class MilvusIndex:
         """BM25's idf of an analyzed term: its document frequency counted by a search for it
         alone (exact up to `MAX_ROWS` chunks holding it), cached."""
         if term not in self._cache.idf:
-            text = lexical_text(term)
-            hits = self._search([text], "sparse", "BM25", MAX_ROWS, prime=False) if text else []
+            # the term is analyzed already: with rag's terms the engine only splits on spaces
+            hits = self._search([term], "sparse", "BM25", MAX_ROWS, prime=False) if term else []
             found = len(hits)
             n = self._chunk_count
             self._cache.idf[term] = math.log(1.0 + (n - found + 0.5) / (found + 0.5))

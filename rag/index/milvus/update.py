@@ -97,7 +97,8 @@ class MilvusUpdate:
                 "vector": np.asarray(part.vectors[n], np.float32),
             })  # fmt: skip
         for n, (start, end) in enumerate(sentences.tolist()):
-            vector = np.asarray(part.sentence_vectors[n], np.float32)
+            # float16 precision, as the folder store keeps them: the same cosines, answers
+            vector = np.asarray(part.sentence_vectors[n], np.float16).astype(np.float32)
             self._add("sentences", {"id": base + n, "doc": doc, "start": start, "end": end,
                                     "vector": vector})  # fmt: skip
         record = json.dumps({
