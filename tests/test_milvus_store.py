@@ -127,3 +127,71 @@ def _hide_pymilvus(tmp_path: Path) -> Path:
     (folder / "pymilvus").mkdir(parents=True)
     (folder / "pymilvus" / "__init__.py").write_text("raise ImportError('hidden by a test')\n")
     return folder
+
+
+def _engine(uri: str):
+    """Milvus Lite's engine process for the file `uri`."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    return server_manager_instance._servers[str(Path(uri).resolve())]._p
+
+
+def _stored_rows(store, kind: str) -> int:
+    """Rows in the committed generation's `kind` collection, visible or not."""
+    name = f"{store.committed().generation}_{kind}"
+    return store.conn.call("query", name, filter="id >= 0", output_fields=["count(*)"])[0][
+        "count(*)"
+    ]
+
+
+def test_a_build_killed_with_the_engine_is_completed_by_the_next_one(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.index.milvus.update import MilvusUpdate
+
+    source = tmp_path / "articles"
+    shutil.copytree(SEEDS, source)
+    uri = str(tmp_path / "killed.db")
+    rag.build_index(source, store=uri)
+    for path in source.iterdir():
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nChanged.\n", encoding="utf-8")
+    put = MilvusUpdate.put
+
+    def put_then_die(self: MilvusUpdate, part) -> None:
+        put(self, part)
+        self._flush()
+        _engine(uri).kill()  # the engine dies with half the build written
+
+    monkeypatch.setattr(MilvusUpdate, "put", put_then_die)
+    with pytest.raises(StoreUnavailableError) as caught:
+        rag.build_index(source, store=uri)
+    assert uri in str(caught.value) and "\n" not in str(caught.value)
+    monkeypatch.setattr(MilvusUpdate, "put", put)
+    report = rag.build_index(source, store=uri)
+    assert report.changed == len(list(source.iterdir()))
+    store = open_store(uri, Settings())
+    try:
+        manifest, _ = store.open()
+        assert not store.damage(manifest)
+        assert _stored_rows(store, "chunks") == manifest.chunks, "no row of the killed build"
+    finally:
+        _close(store)
+
+
+def test_a_question_while_the_engine_is_killed_fails_in_one_line_and_the_next_is_answered(
+    tmp_path: Path, embedder
+) -> None:
+    uri = str(tmp_path / "query.db")
+    rag.build_index(SEEDS, store=uri)
+    assistant = rag.load_index(store=uri)
+    question = QUESTIONS[0][0]["question"]
+    try:
+        before = assistant.ask(question)
+        _engine(uri).kill()
+        _engine(uri).wait()
+        with pytest.raises(StoreUnavailableError) as caught:
+            assistant.ask(question)
+        assert uri in str(caught.value) and "\n" not in str(caught.value)
+        assert assistant.ask(question).text == before.text, "a new engine serves the file"
+    finally:
+        _close(assistant.store)

@@ -4,6 +4,7 @@ engine failures turned into one-line errors that name the URI and never the toke
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import subprocess
@@ -22,6 +23,8 @@ TOKEN_VARIABLE = "RAG_STORE_TOKEN"
 MAX_ROWS = 16_384
 """The most rows one search or query may return (Milvus's topk and offset+limit cap)."""
 TIMEOUT = 10.0  # seconds to reach a server before saying it is unavailable
+CALL_SECONDS = 60  # seconds a call may take, retries included
+_LOCAL = {"create_schema", "prepare_index_params"}  # client methods that make no call
 _LOCK = threading.Lock()
 
 
@@ -60,16 +63,23 @@ class Connection:
         self._client: Any = None
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """`MilvusClient.<method>(*args, **kwargs)`, errors translated."""
+        """`MilvusClient.<method>(*args, **kwargs)`, errors translated; an engine that does
+        not answer fails within `CALL_SECONDS` (pymilvus would retry for minutes)."""
         client = self._connect()
+        if method not in _LOCAL:
+            kwargs.setdefault("timeout", CALL_SECONDS)  # an int: pymilvus's retry deadline
+            if self.uri.endswith(".db") and _stop_if_dead(Path(self.uri)):
+                self._disconnect()
+                raise StoreUnavailableError(
+                    f"the Milvus store {self.shown} failed (Milvus Lite's engine stopped; "
+                    "it starts again at the next request)"
+                )
         return self._guarded(getattr(client, method), *args, **kwargs)
 
     def close(self) -> None:
         """Disconnect, and stop Milvus Lite's engine for this file (so that another process
         may open it)."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self._disconnect()
         if self.uri.endswith(".db"):
             from milvus_lite.server_manager import server_manager_instance
 
@@ -92,11 +102,26 @@ class Connection:
         try:
             return function(*args, **kwargs)
         except MilvusException as error:
+            self._forget_dead_engine()
             raise self._unavailable(str(error.message), error.code) from None
         except Exception as error:  # grpc and socket errors reach us unwrapped
             if type(error).__module__.startswith(("grpc", "pymilvus")):
+                self._forget_dead_engine()
                 raise self._unavailable(str(error), None) from None
             raise
+
+    def _forget_dead_engine(self) -> None:
+        """If Milvus Lite's engine has died, drop it and our client: the next call starts a
+        new engine on the same file (what it had committed is there)."""
+        if self.uri.endswith(".db") and _stop_if_dead(Path(self.uri)):
+            self._disconnect()
+
+    def _disconnect(self) -> None:
+        """Drop our client (pymilvus would hand the next one the same dead channel)."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
 
     def _unavailable(self, reason: str, code: int | None) -> StoreUnavailableError:
         token = os.environ.get(TOKEN_VARIABLE, "")
@@ -121,8 +146,10 @@ def _start_lite(path: Path) -> None:
     if not path.absolute().parent.is_dir():
         raise StoreUnavailableError(f"no folder {path.absolute().parent}/ for {path}")
     with _LOCK, manager._lock:
-        if key in manager._servers:
+        if key in manager._servers and manager._servers[key]._p.poll() is None:
             return
+        if key in manager._servers:  # its engine died: start another
+            manager._servers.pop(key).stop()
         server = Server(key)
         server._lock_fd = open(server._lock_path, "a")  # noqa: SIM115 (the server keeps it)
         try:
@@ -145,3 +172,16 @@ def _start_lite(path: Path) -> None:
             manager._servers[key] = server
             return
         raise StoreUnavailableError(f"Milvus Lite could not start on {path}")
+
+
+def _stop_if_dead(path: Path) -> bool:
+    """Forget Milvus Lite's engine for `path` if its process has ended; whether it had."""
+    from milvus_lite.server_manager import server_manager_instance as manager
+
+    key = str(path.absolute().resolve())
+    with _LOCK, manager._lock:
+        server = manager._servers.get(key)
+        if server is None or server._p is None or server._p.poll() is None:
+            return False
+        manager._servers.pop(key).stop()
+        return True
