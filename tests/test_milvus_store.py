@@ -113,7 +113,7 @@ def test_without_the_extra_asking_for_milvus_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if it were not installed
-    with pytest.raises(RagError, match=r'pip install "rag-articles\[milvus\]"'):
+    with pytest.raises(RagError, match=r'pip install "\.\[milvus\]"'):
         open_store(str(tmp_path / "x.db"), Settings()).committed()
     result = run_cli("ask", "anything", "--store", str(tmp_path / "x.db"),
                      env={"PYTHONPATH": str(_hide_pymilvus(tmp_path))})  # fmt: skip

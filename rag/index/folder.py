@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from ..errors import IndexCorruptError, IndexNotFoundError
 from ..lexical import LexicalIndex
 from . import generation
 from .data import DocumentPart, IndexData, stack
@@ -43,17 +43,8 @@ class FolderStore:
 
     def check(self, manifest: Manifest, model: str | None) -> None:
         """Refuse an index of another format, or one built with another model than `model`."""
-        if manifest.format != generation.FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"the index in {self.index_dir}/ has format {manifest.format}, this version "
-                f"reads format {generation.FORMAT_VERSION}: run `rag build --rebuild`"
-            )
-        if model is not None and manifest.model != model:
-            raise IndexMismatchError(
-                f"the index in {self.index_dir}/ was built with the embedding model "
-                f"{manifest.model!r}, not {model!r}: run `rag build --rebuild` to "
-                "re-embed the articles with the new model"
-            )
+        remedy = "run `rag build --rebuild` to re-embed the articles with the new model"
+        manifest.check(generation.FORMAT_VERSION, model, f"{self.index_dir}/", remedy)
 
     def open(self, model: str | None = None) -> tuple[Manifest, IndexData]:
         """The committed index, its format, model and files checked."""

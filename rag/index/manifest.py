@@ -89,3 +89,20 @@ class Manifest:
     def replace(self, **changes: Any) -> Manifest:
         """A copy with `changes` applied."""
         return dataclasses.replace(self, **changes)
+
+    def check(self, format_version: int, model: str | None, place: str, remedy: str) -> None:
+        """Raise `IndexMismatchError` unless this manifest's index has `format_version` and
+        (unless `model` is None) was built with `model`; messages name the index's `place`
+        and, for another model, end with `remedy`."""
+        from ..errors import IndexMismatchError
+
+        if self.format != format_version:
+            raise IndexMismatchError(
+                f"the index in {place} has format {self.format}, this version "
+                f"reads format {format_version}: run `rag build --rebuild`"
+            )
+        if model is not None and self.model != model:
+            raise IndexMismatchError(
+                f"the index in {place} was built with the embedding model "
+                f"{self.model!r}, not {model!r}: {remedy}"
+            )

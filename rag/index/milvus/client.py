@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ... import runtime
 from ...errors import RagError, StoreUnavailableError
 
-INSTALL = 'pip install "rag-articles[milvus]"'
+INSTALL = 'pip install ".[milvus]" (in the rag checkout)'
 TOKEN_VARIABLE = "RAG_STORE_TOKEN"
 MAX_ROWS = 16_384
 """The most rows one search or query may return (Milvus's topk and offset+limit cap)."""

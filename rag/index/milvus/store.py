@@ -19,7 +19,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from ...errors import IndexBusyError, IndexMismatchError, IndexNotFoundError
+from ...errors import IndexBusyError, IndexNotFoundError
 from ..manifest import Manifest
 from .client import Connection
 from .reader import MilvusIndex, Visible
@@ -60,17 +60,8 @@ class MilvusStore:
 
     def check(self, manifest: Manifest, model: str | None) -> None:
         """Refuse an index of another layout, or one built with another model than `model`."""
-        if manifest.format != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"the index in {self.location} has format {manifest.format}, this version "
-                f"reads format {FORMAT_VERSION}: run `rag build --rebuild`"
-            )
-        if model is not None and manifest.model != model:
-            raise IndexMismatchError(
-                f"the index in {self.location} was built with the embedding model "
-                f"{manifest.model!r}, not {model!r}: run `rag build --rebuild`, or name "
-                "another collection with RAG_STORE_COLLECTION"
-            )
+        remedy = "run `rag build --rebuild`, or name another collection (RAG_STORE_COLLECTION)"
+        manifest.check(FORMAT_VERSION, model, self.location, remedy)
 
     def open(self, model: str | None = None) -> tuple[Manifest, MilvusIndex]:
         """The committed index, its format and model checked."""
