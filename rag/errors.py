@@ -15,8 +15,8 @@ def shown(location: str) -> str:
 class IndexNotFoundError(RagError, FileNotFoundError):
     """There is no index where one was expected."""
 
-    def __init__(self, index_dir: str) -> None:
-        super().__init__(f"no index in {shown(index_dir)}: run `rag build` to create it")
+    def __init__(self, index_dir: str, aside: str = "") -> None:
+        super().__init__(f"no index in {shown(index_dir)}{aside}: run `rag build` to create it")
 
 
 class IndexMismatchError(RagError, ValueError):

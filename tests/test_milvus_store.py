@@ -195,3 +195,46 @@ def test_a_question_while_the_engine_is_killed_fails_in_one_line_and_the_next_is
         assert assistant.ask(question).text == before.text, "a new engine serves the file"
     finally:
         _close(assistant.store)
+
+
+def test_the_chat_serves_a_milvus_store_and_says_so_while_its_engine_is_down(
+    tmp_path: Path, embedder
+) -> None:
+    pytest.importorskip("gradio")
+    from rag.web.library import Library
+    from rag.web.problems import user_message
+
+    uri = str(tmp_path / "chat.db")
+    library = Library(SEEDS, tmp_path / "no-index-folder", store=uri)
+    try:
+        library.refresh()
+        question = QUESTIONS[0][0]["question"]
+        before = library.assistant.ask(question)
+        _engine(uri).kill()
+        _engine(uri).wait()
+        with pytest.raises(StoreUnavailableError) as caught:
+            library.assistant.ask(question)
+        assert uri in user_message(caught.value) and "\n" not in user_message(caught.value)
+        assert library.assistant.ask(question).text == before.text
+        assert not (tmp_path / "no-index-folder").exists(), "the folder store is not used"
+    finally:
+        _close(library.assistant.store)
+
+
+def test_a_collection_of_another_model_is_named_when_ours_is_missing(tmp_path: Path) -> None:
+    from test_store_contract import _build
+
+    from rag.errors import IndexMismatchError, IndexNotFoundError
+
+    uri = str(tmp_path / "models.db")
+    built = open_store(uri, Settings(embed_model="other-model"))
+    try:
+        _build(built, "bees.txt")  # a manifest of "test-model", in other-model's collection
+        ours = open_store(uri, Settings())
+        with pytest.raises(IndexNotFoundError, match=f"it holds {built.collection}"):  # type: ignore[attr-defined]
+            ours.open()
+        named = open_store(uri, Settings(store_collection=built.collection))  # type: ignore[attr-defined]
+        with pytest.raises(IndexMismatchError, match=f"{uri}#.*test-model.*RAG_STORE_COLLECTION"):
+            named.open(Settings().embed_model)
+    finally:
+        _close(built)

@@ -67,7 +67,17 @@ class MilvusStore:
         """The committed index, its format and model checked."""
         manifest, state = self._committed()
         if manifest is None or state is None:
-            raise IndexNotFoundError(self.location)
+            others = [
+                name for name in self.conn.call("list_collections")
+                if name.startswith("rag_") and "__g" not in name and name != self.collection
+            ]  # fmt: skip
+            aside = (
+                f" (it holds {', '.join(sorted(others))}: another model or chunker settings, "
+                "which RAG_STORE_COLLECTION can name)"
+                if others
+                else ""
+            )
+            raise IndexNotFoundError(self.location, aside)
         self.check(manifest, model)
         return manifest, self.index(state, manifest)
 
