@@ -13,8 +13,14 @@ import pytest
 from rag import runtime
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# RAG_TEST_STORE=FILE.db runs the API tests' shared index (`seed_index`, `assistant`) on
+# Milvus Lite instead of the folder: `RAG_TEST_STORE=/tmp/t.db pytest tests/test_llm.py`.
+TEST_STORE = os.environ.get("RAG_TEST_STORE", "")
 for _name in [name for name in os.environ if name.startswith("RAG_")]:
     del os.environ[_name]  # the tests set what they need; a user's settings must not leak in
+if TEST_STORE:
+    Path(TEST_STORE).unlink(missing_ok=True)
+    os.environ["RAG_STORE_URI"] = TEST_STORE
 runtime.configure()  # the test process is an application, like `rag` and the chat
 
 ROOT = Path(__file__).resolve().parents[1]
