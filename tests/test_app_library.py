@@ -122,6 +122,17 @@ def test_follow_ups_chain_back_to_the_topic_but_only_so_far():
     assert search_query(FOLLOW_UP, [FOLLOW_UP]) == FOLLOW_UP  # the history already ends with it
 
 
+def test_only_what_the_user_wrote_is_carried_into_the_search():
+    history = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": [{"type": "image", "url": "x.png"}, ABOUT_THE_INTERVIEW]},
+        {"role": "assistant", "content": "He said NATO would not close the airspace."},
+        {"role": "user", "content": "   "},
+        {"role": "user", "content": " And what did\n Biden   say? "},  # the question, resent
+    ]
+    assert search_query(FOLLOW_UP, history) == f"{ABOUT_THE_INTERVIEW} {FOLLOW_UP}"
+
+
 def test_a_follow_up_in_the_chat_format_answers_in_context(assistant):
     history = [{"role": "user", "content": [{"type": "text", "text": ABOUT_THE_INTERVIEW}]}]
     answer = assistant.ask(FOLLOW_UP, history)
