@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import rag
-from rag import retrieval, runtime
+from rag import retrieval, runtime, store
 
 runtime.faiss_threads()  # as `rag ask` and the chat search: one thread
 assistant = rag.load_index(sys.argv[1])
+_, data = store.load(Path(sys.argv[1]))  # the same index files, for its parts alone
 queries = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
-data, settings = assistant._data, assistant.settings
+settings = assistant.settings
 depth = min(settings.candidates, data.vectors.ntotal)
 assistant.ask(queries[0])  # first use: lazy imports and caches
 timings = []
@@ -22,9 +23,9 @@ for text in queries:
     answer = assistant.ask(text)
     total = time.perf_counter() - began
     t0 = time.perf_counter()
-    vector = assistant._embed(text)
+    vector = assistant.embed(text)
     t1 = time.perf_counter()
-    retrieval._dense_search(data.vectors, vector, depth)
+    data.vectors.search(vector.reshape(1, -1), depth)
     t2 = time.perf_counter()
     data.lexical.search(text, depth)
     t3 = time.perf_counter()
