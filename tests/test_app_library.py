@@ -68,6 +68,7 @@ def test_a_build_by_another_process_is_picked_up_by_the_next_request(library):
     assert library.assistant.info.documents == 3
 
 
+@pytest.mark.slow  # a build, then a failing one
 def test_a_failed_rebuild_keeps_the_loaded_index(library):
     library.refresh()
     before = library.assistant
@@ -81,6 +82,7 @@ def test_a_failed_rebuild_keeps_the_loaded_index(library):
     )
 
 
+@pytest.mark.slow  # a build to delete
 def test_a_deleted_index_folder_does_not_stop_the_chat(library):
     library.refresh()
     before = library.assistant

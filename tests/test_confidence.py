@@ -109,6 +109,7 @@ def test_a_low_confidence_answer_says_it_may_not_answer_directly(assistant):
     assert answer.confidence == assistant.ask(ON_TOPIC).confidence  # the caveat, not the number
 
 
+@pytest.mark.slow  # two questions in fresh processes
 def test_cli_shows_the_confidence_and_the_outcome(seed_index: Path):
     shown = run_cli("ask", ON_TOPIC, "--index", str(seed_index))
     assert shown.returncode == 0, shown.stderr

@@ -15,6 +15,7 @@ from rag.evaluation.questions import Question, QuestionReport, judge
 SEED_QUESTIONS = DATA / "seed_questions.jsonl"
 
 
+@pytest.mark.slow  # an evaluation in a fresh process
 def test_cli_json_passes_what_judge_passes(seed_index: Path):
     """Per question, `passed` is what `judge` decides for the answer and citations reported."""
     result = run_cli(
@@ -36,6 +37,7 @@ def test_cli_json_passes_what_judge_passes(seed_index: Path):
     )  # q09
 
 
+@pytest.mark.slow  # an evaluation in a fresh process
 def test_cli_table(seed_index: Path):
     result = run_cli("eval", "--questions", str(SEED_QUESTIONS), "--index", str(seed_index))
     assert result.returncode == 0, result.stderr
@@ -148,6 +150,7 @@ def test_malformed_question_files(tmp_path: Path, content: str, message: str):
         questions.load(path)
 
 
+@pytest.mark.slow  # three fresh processes
 def test_cli_errors(tmp_path: Path, seed_index: Path):
     missing = run_cli(
         "eval", "--questions", str(tmp_path / "none.jsonl"), "--index", str(seed_index)

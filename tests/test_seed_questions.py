@@ -88,6 +88,7 @@ def test_citations_quote_the_original_files(assistant):
     assert checked >= 10
 
 
+@pytest.mark.slow  # a fresh process for each question
 def test_cli_json_gives_the_api_answers(seed_index, assistant):
     """`rag ask --json`, one process per question as a script would run it, answers exactly
     as the Python API does, so it passes the same seed questions."""
