@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag import answering, retrieval
-from rag.answering import Candidate, Weights
-from rag.index import IndexData
+from rag import answering
+from rag.answering import Candidate, Reading, Weights
+from rag.evaluation import questions as judging
 
 HELDOUT_SETS = sorted((Path(__file__).parent / "data").glob("heldout*"))
 GRID = {
@@ -65,49 +65,45 @@ def _cases(folder: Path) -> list[Case]:
     with tempfile.TemporaryDirectory() as index_dir:
         rag.build_index(folder / "articles", index_dir)
         assistant = rag.load_index(index_dir)
-        return [_features(assistant, q) for q in questions]
+        return [
+            Case(q, judging.parse(q, folder.name), assistant.read(q["question"])) for q in questions
+        ]
 
 
 @dataclass(frozen=True)
 class Case:
-    """A question, its candidate sentences (features only, scored under the shipped weights),
-    and what it takes to judge the sentences an answer would hold."""
+    """A question (its record, with the kind of `negative`, and as `rag eval` judges it) and
+    how the product reads it: its candidate sentences (features only, scored under the shipped
+    weights) and what it takes to judge those an answer would hold."""
 
     question: dict
-    ranked: list[Candidate]
-    data: IndexData
+    expected: judging.Question
+    reading: Reading
+
+    @property
+    def ranked(self) -> list[Candidate]:
+        """The candidate sentences, best first."""
+        return self.reading.ranked
 
     def chosen(self, weights: Weights) -> list[Candidate]:
         """The sentences the answer would hold under `weights`, ignoring abstention."""
         rescored = sorted(
             (c.scored(weights) for c in self.ranked), key=lambda c: (-c.score, c.passage, c.row)
         )
-        return answering.select(self.data, rescored)
+        return answering.select(self.reading.data, rescored)
 
     def correct(self, weights: Weights) -> bool:
-        """Whether those sentences hold the expected phrases and cite an expected source."""
+        """Whether those sentences, as an answer, pass the question (`judge`): they hold the
+        expected phrases and cite an expected source."""
         chosen = self.chosen(weights)
-        text = " ".join(self.data.sentence_text(c.row) for c in chosen).lower()
-        sources = {self.data.document(self.data.document_of_sentence(c.row)).source for c in chosen}
-        groups = self.question["expect_all_of_any"]
-        phrases_ok = all(any(p.lower() in text for p in group) for group in groups)
-        return phrases_ok and (
-            not self.question["sources_any"] or bool(sources & set(self.question["sources_any"]))
-        )
+        text = " ".join(self.reading.quote(c) for c in chosen)
+        sources = [self.reading.source(c) for c in chosen]
+        return judging.judge(self.expected, True, text, sources).passed
 
     def found(self, weights: Weights) -> bool:
         return (
             bool(self.ranked) and answering.support(self.ranked, weights) >= weights.abstain_below
         )
-
-
-def _features(assistant: rag.Assistant, question: dict) -> Case:
-    data = assistant._data
-    vector = assistant._embed(question["question"])
-    hits = retrieval.search(
-        data, question["question"], vector, assistant.settings, assistant.settings.top_k
-    )
-    return Case(question, answering.candidates(data, hits, question["question"], vector), data)
 
 
 def _grid() -> list[Weights]:

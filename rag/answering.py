@@ -227,3 +227,24 @@ def support(ranked: list[Candidate], weights: Weights = WEIGHTS) -> float:
         + weights.support_passage * max(c.passage_similarity for c in ranked)
         + weights.support_coverage * max(c.coverage for c in ranked)
     )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question as the extractive answer reads it (`Assistant.read`): every sentence of the
+    retrieved passages as a scored candidate, best first; those the answer holds (none: it
+    declines); and the confidence model's `features` (`confidence.NAMES`). `data` is the
+    index the candidates' rows belong to."""
+
+    data: Index
+    ranked: list[Candidate]
+    chosen: list[Candidate]
+    features: np.ndarray
+
+    def quote(self, candidate: Candidate) -> str:
+        """The sentence of `candidate`."""
+        return self.data.sentence_text(candidate.row)
+
+    def source(self, candidate: Candidate) -> str:
+        """The file that holds the sentence of `candidate`."""
+        return self.data.document(self.data.document_of_sentence(candidate.row)).source

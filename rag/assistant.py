@@ -280,6 +280,26 @@ class Assistant:
             start=start, end=end, score=round(candidate.score, 4), page=doc.page_at(start),
         )  # fmt: skip
 
+    def embed(self, text: str) -> np.ndarray:
+        """The normalized vector of `text` as a question, from the index's model; safe to
+        call from several threads at once."""
+        return self._embed(text)
+
+    def read(self, question: str) -> answering.Reading:
+        """How the extractive answer reads `question`, asked on its own: the ranked candidate
+        sentences, those the answer holds and the confidence model's features. For tools that
+        score or refit these steps (`benchmarks/calibrate.py`, `benchmarks/reader/fit.py`).
+
+        Raises:
+            QuestionError: the question is empty or has nothing to search for.
+        """
+        text = _checked(question)
+        hits, vector = self._retrieve(text, text, None)
+        ranked = answering.candidates(self._data, hits, text, vector)
+        chosen = answering.choose(self._data, ranked)
+        features = confidence.features(self._data, text, ranked)
+        return answering.Reading(self._data, ranked, chosen, features)
+
 
 def _normalized(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)

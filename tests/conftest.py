@@ -1,9 +1,11 @@
-"""Shared fixtures: the real model, a real index of the bundled articles, and a CLI runner."""
+"""Shared fixtures: the real model, a real index of the bundled articles, a CLI runner, and the
+rule that citation markers and citations match."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +48,20 @@ def run_cli(
         text=True,
         timeout=600,
     )
+
+
+def marker_problems(text: str, citation_numbers: list[int]) -> list[str]:
+    """Every [n] must name a listed citation, and every citation must be used."""
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    listed = set(citation_numbers)
+    problems = []
+    if used - listed:
+        problems.append(f"markers without a citation: {sorted(used - listed)}")
+    if listed - used:
+        problems.append(f"citations never marked: {sorted(listed - used)}")
+    if citation_numbers != list(range(1, len(citation_numbers) + 1)):
+        problems.append(f"citations are not numbered 1..n: {citation_numbers}")
+    return problems
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -77,7 +77,7 @@ def test_an_opening_pronoun_names_the_person(sentence, before, expected):
 @pytest.mark.parametrize(
     "question",
     ["And Biden?", "Why?", "How much?", "What did he say?", "Why did they do that?",
-     "What about Belarus?", "Was it the first time?"],
+     "What about Belarus?", "Was it the first time?", "What happened there?", "Who said that?"],
 )  # fmt: skip
 def test_follow_ups_lean_on_the_conversation(question):
     assert leans_on_context(question)
@@ -86,7 +86,8 @@ def test_follow_ups_lean_on_the_conversation(question):
 @pytest.mark.parametrize(
     "question",
     ["Who is Stoltenberg?", "Why did NATO refuse a no-fly zone?", "Is there a tram in Oslo?",
-     "What did the mayor say?", "How much did the tram line cost?"],
+     "What did the mayor say?", "How much did the tram line cost?", "Were there casualties?",
+     "What is there to see in Oslo?", "Who said that the tram was late?"],
 )  # fmt: skip
 def test_questions_that_name_their_subject_stand_alone(question):
     assert not leans_on_context(question)

@@ -13,17 +13,18 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from app_server import ARTIFACTS, ROOT, browser, running_app
-from conftest import DATA, SEEDS, read_jsonl
+from conftest import DATA, SEEDS
 from pdfs import make_pdf
 
 from rag.assistant import MAX_QUESTION_CHARS
+from rag.evaluation import questions
 
 pytestmark = pytest.mark.slow  # starts the chat and drives it in Chromium
 
 QUESTION = "Why did NATO refuse a no-fly zone?"
 BOT = '#chat [data-testid="bot"]'
 SOURCE_LINK = 'a[href^="/source/"]'
-QUESTIONS = {q["id"]: q for q in read_jsonl(DATA / "seed_questions.jsonl")}
+QUESTIONS = {q.id: q for q in questions.load(DATA / "seed_questions.jsonl")}
 RECORD_BOT_STATES = """() => {
     window.states = [];
     new MutationObserver(() => {
@@ -180,7 +181,7 @@ def test_unanswerable_question_shows_each_related_passages_closest_sentence(
     open_chat, app_url, context
 ):
     page = open_chat()
-    text = ask(page, QUESTIONS["q09"]["question"])
+    text = ask(page, QUESTIONS["q09"].question)
     assert "do not answer" in text and "[1]" not in text and "Related passages" in text
     related = page.locator(BOT).last.locator("li")
     lines = [item.inner_text() for item in related.all()]
@@ -259,15 +260,14 @@ def test_several_tabs_asking_at_once_each_get_their_own_answer(open_chat, app_ur
     cases = [QUESTIONS[i] for i in ("q03", "q06", "q10")]
     pages = [open_chat() for _ in cases]
     for page, case in zip(pages, cases, strict=True):
-        page.locator("#question textarea").fill(case["question"])
+        page.locator("#question textarea").fill(case.question)
     for page in pages:
         page.locator("#question textarea").press("Enter")
     for page, case in zip(pages, cases, strict=True):
         page.locator(BOT).last.locator(SOURCE_LINK).first.wait_for()
-        text = page.locator(BOT).last.inner_text().lower()
-        for group in case["expect_all_of_any"]:
-            assert any(p.lower() in text for p in group), f"{case['question']}: {text[:300]}"
-        assert case["question"] in page.locator("#passages").inner_text()
+        text = page.locator(BOT).last.inner_text()
+        assert case.holds_answer(text), f"{case.question}: {text[:300]}"
+        assert case.question in page.locator("#passages").inner_text()
 
 
 def test_chat_api_answers_through_gradio_client(app_url):
@@ -284,14 +284,14 @@ def test_chat_api_answers_through_gradio_client(app_url):
 def test_concurrent_api_questions_get_the_answers_they_get_alone(app_url):
     from gradio_client import Client
 
-    questions = [QUESTIONS[i]["question"] for i in ("q01", "q02", "q03", "q04", "q06", "q09")]
-    alone = {q: Client(app_url, verbose=False).predict(q, api_name="/chat") for q in questions}
+    asked = [QUESTIONS[i].question for i in ("q01", "q02", "q03", "q04", "q06", "q09")]
+    alone = {q: Client(app_url, verbose=False).predict(q, api_name="/chat") for q in asked}
 
     def ask_api(question: str) -> str:
         return Client(app_url, verbose=False).predict(question, api_name="/chat")
 
-    with ThreadPoolExecutor(len(questions)) as pool:
-        together = dict(zip(questions, pool.map(ask_api, questions), strict=True))
+    with ThreadPoolExecutor(len(asked)) as pool:
+        together = dict(zip(asked, pool.map(ask_api, asked), strict=True))
     assert together == alone
 
 

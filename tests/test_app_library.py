@@ -68,6 +68,7 @@ def test_a_build_by_another_process_is_picked_up_by_the_next_request(library):
     assert library.assistant.info.documents == 3
 
 
+@pytest.mark.slow  # a build, then a failing one
 def test_a_failed_rebuild_keeps_the_loaded_index(library):
     library.refresh()
     before = library.assistant
@@ -81,6 +82,7 @@ def test_a_failed_rebuild_keeps_the_loaded_index(library):
     )
 
 
+@pytest.mark.slow  # a build to delete
 def test_a_deleted_index_folder_does_not_stop_the_chat(library):
     library.refresh()
     before = library.assistant
@@ -120,6 +122,17 @@ def test_follow_ups_chain_back_to_the_topic_but_only_so_far():
     )
     assert search_query(FOLLOW_UP, []) == FOLLOW_UP
     assert search_query(FOLLOW_UP, [FOLLOW_UP]) == FOLLOW_UP  # the history already ends with it
+
+
+def test_only_what_the_user_wrote_is_carried_into_the_search():
+    history = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": [{"type": "image", "url": "x.png"}, ABOUT_THE_INTERVIEW]},
+        {"role": "assistant", "content": "He said NATO would not close the airspace."},
+        {"role": "user", "content": "   "},
+        {"role": "user", "content": " And what did\n Biden   say? "},  # the question, resent
+    ]
+    assert search_query(FOLLOW_UP, history) == f"{ABOUT_THE_INTERVIEW} {FOLLOW_UP}"
 
 
 def test_a_follow_up_in_the_chat_format_answers_in_context(assistant):

@@ -77,6 +77,7 @@ def test_listening_beyond_loopback_without_sign_in_is_warned_about():
     assert exposure_warning("127.0.0.1", 7860, ServeOptions()) == ""
 
 
+@pytest.mark.slow  # three fresh processes, which import gradio
 def test_serve_refuses_bad_sign_in_settings_before_the_slow_start(tmp_path):
     for args, env in (
         (["--auth", "alice"], {}),
@@ -88,6 +89,7 @@ def test_serve_refuses_bad_sign_in_settings_before_the_slow_start(tmp_path):
         assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # starts the chat
 def test_serve_on_all_interfaces_without_sign_in_prints_the_warning(tmp_path):
     source = tmp_path / "articles"
     shutil.copytree(SEEDS, source)

@@ -11,6 +11,8 @@ import sys
 import pytest
 from conftest import SEEDS, run_cli
 
+pytestmark = pytest.mark.slow  # `rag` in fresh processes, after a `rag build`
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -33,7 +35,6 @@ def test_build_prints_a_summary_and_skipped_files(built):
     assert again.returncode == 0 and again.stdout.startswith("Index is up to date: 2 articles")
 
 
-@pytest.mark.slow  # exports the model to ONNX in a fresh cache
 def test_a_first_build_exports_the_encoder_quietly(tmp_path):
     """On a fresh machine the first build traces the model for later builds and exports it
     to ONNX for questions, into the cache; the terminal shows the summary and nothing of
@@ -116,7 +117,6 @@ def test_no_command_prints_help():
     assert result.returncode == 2 and "build" in result.stdout and "ask" in result.stdout
 
 
-@pytest.mark.slow  # a build on a pseudo-terminal
 def test_progress_bar_only_on_a_terminal(tmp_path):
     """A bar on an interactive terminal; nothing when output is captured or with --quiet."""
     import fcntl

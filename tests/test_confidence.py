@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-import rag
 from rag import confidence
 from rag.answering import MAX_SENTENCES, NOT_FOUND
 from rag.assistant import MAY_NOT_ANSWER
@@ -70,14 +69,25 @@ def test_every_answer_carries_an_outcome_and_a_probability(assistant):
     assert 1 <= len(answered.citations) <= MAX_SENTENCES
 
 
+def test_read_is_how_ask_reads_a_question(assistant):
+    """`Assistant.read`, which the benchmarks score and fit, finds the sentences and the
+    confidence that `ask` answers with; `Assistant.embed` gives the question's unit vector."""
+    for question in (ON_TOPIC, OFF_TOPIC):
+        reading, answer = assistant.read(question), assistant.ask(question)
+        assert [(reading.source(c), reading.quote(c)) for c in reading.chosen] == [
+            (c.source, c.quote) for c in answer.citations
+        ]
+        probability = assistant.confidence_model.probability(reading.features)
+        assert answer.confidence == (round(probability, 4) if reading.ranked else 0.0)
+    vector = assistant.embed(ON_TOPIC)
+    assert vector.shape == (384,) and float(vector @ vector) == pytest.approx(1.0)
+
+
 def test_features_name_missing_words_numbers_and_negation(assistant):
     """What the model reads differs where the question asks what the articles lack."""
-    data = assistant._data
 
     def row(question: str) -> dict[str, float]:
-        hits, vector = assistant._retrieve(question, question, None)
-        ranked = rag.answering.candidates(data, hits, question, vector)
-        return dict(zip(confidence.NAMES, confidence.features(data, question, ranked)))
+        return dict(zip(confidence.NAMES, assistant.read(question).features))
 
     plain = row("Where did NATO close the airspace in the 1990s?")
     assert plain["names_missing"] == 0 and plain["numbers_missing"] == 0
@@ -86,7 +96,8 @@ def test_features_name_missing_words_numbers_and_negation(assistant):
     assert odd["names_missing"] == 0.5 and odd["numbers_missing"] == 1  # NATO is found
     assert odd["question_negated"] == 1 and odd["asks_cause"] == 1
     assert odd["rarest_missing"] > plain["rarest_missing"]
-    assert np.array_equal(confidence.features(data, "?", []), np.zeros(len(confidence.NAMES)))
+    nothing = confidence.features(assistant.read(ON_TOPIC).data, "?", [])
+    assert np.array_equal(nothing, np.zeros(len(confidence.NAMES)))
 
 
 def test_a_low_confidence_answer_says_it_may_not_answer_directly(assistant):
@@ -98,6 +109,7 @@ def test_a_low_confidence_answer_says_it_may_not_answer_directly(assistant):
     assert answer.confidence == assistant.ask(ON_TOPIC).confidence  # the caveat, not the number
 
 
+@pytest.mark.slow  # two questions in fresh processes
 def test_cli_shows_the_confidence_and_the_outcome(seed_index: Path):
     shown = run_cli("ask", ON_TOPIC, "--index", str(seed_index))
     assert shown.returncode == 0, shown.stderr

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from conftest import SEEDS, run_cli
 
 import rag
+
+pytestmark = pytest.mark.slow  # `rag doctor` in fresh processes, which load the model
 
 
 def test_doctor_passes_on_a_current_index(tmp_path):

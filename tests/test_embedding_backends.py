@@ -47,6 +47,7 @@ def test_the_traced_model_gives_sentence_transformers_vectors(backends):
     assert "TracedEncoder" in type(backends["torch"]._forward("torch")).__name__
 
 
+@pytest.mark.slow  # quantizes the exported model
 def test_int8_stays_close_to_fp32(backends):
     reference, sentences = backends["torch"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])
     quantized, quantized_sentences = backends["onnx-int8"].embed_chunks([ChunkToEmbed(TEXT, SPANS)])

@@ -84,6 +84,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_dataset(tmp_path_factory.mktemp("beir") / "tiny", gz=True)
 
 
+@pytest.mark.slow  # a BEIR evaluation, twice
 def test_cli_scores_every_system_and_reuses_a_named_index(dataset: Path, tmp_path: Path):
     index = tmp_path / "eval-index"
     first = run_cli("eval", "--beir", str(dataset), "--index", str(index), "--json")
@@ -114,6 +115,7 @@ def test_cli_scores_every_system_and_reuses_a_named_index(dataset: Path, tmp_pat
     assert repeat["systems"] == report["systems"]
 
 
+@pytest.mark.slow  # a BEIR evaluation
 def test_cli_table_and_split(dataset: Path):
     result = run_cli("eval", "--beir", str(dataset), "--split", "train")
     assert result.returncode == 0, result.stderr
@@ -126,6 +128,7 @@ def test_cli_table_and_split(dataset: Path):
     assert "Query latency (embed + fused search): p50" in result.stdout
 
 
+@pytest.mark.slow  # a fresh process
 def test_refuses_to_build_over_another_index(dataset: Path, seed_index: Path):
     before = (seed_index / "manifest.json").read_text()
     result = run_cli("eval", "--beir", str(dataset), "--index", str(seed_index))
@@ -147,6 +150,7 @@ def test_refuses_to_build_over_another_index(dataset: Path, seed_index: Path):
         ),
     ],
 )
+@pytest.mark.slow  # a fresh process each
 def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], message: str):
     root = write_dataset(tmp_path / "data")
     result = run_cli("eval", "--beir", str(root), *(a.format(d=root) for a in args))
@@ -211,6 +215,7 @@ def test_metrics_match_their_definitions():
     )
 
 
+@pytest.mark.slow  # a BEIR evaluation, then a sweep
 def test_tuning_sweeps_fusion_and_bm25_on_train_only(dataset: Path, tmp_path: Path):
     index = tmp_path / "tune-index"
     assert (

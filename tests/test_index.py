@@ -114,6 +114,7 @@ def test_rebuilt_index_is_identical_and_chunk_ids_are_stable(folder, tmp_path, e
         assert a.document(chunk.source).text[chunk.start : chunk.end] == chunk.text
 
 
+@pytest.mark.slow  # a build in a fresh process
 def test_no_change_rebuild_does_not_load_the_model(folder, tmp_path):
     index = tmp_path / "index"
     rag.build_index(folder, index)
@@ -156,6 +157,7 @@ def test_damaged_index_is_detected(seed_index, tmp_path):
         rag.load_index(tmp_path / "nowhere")
 
 
+@pytest.mark.slow  # a build, damage, and a repairing build
 def test_a_build_repairs_a_damaged_index(folder, tmp_path, embedder):
     index = tmp_path / "index"
     counter = CountingEmbedder(embedder)
@@ -282,6 +284,7 @@ def test_every_flipped_byte_is_caught_before_reading(seed_index, tmp_path):
     )
 
 
+@pytest.mark.slow  # a build, damage, and a repairing build
 def test_a_build_repairs_an_index_damaged_in_place(folder, tmp_path, embedder):
     index = tmp_path / "index"
     counter = CountingEmbedder(embedder)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from answer_rules import marker_problems
+from conftest import marker_problems
 from fake_llm_server import FakeLLM, Reply, Request
 
 import rag

@@ -10,6 +10,8 @@ import pytest
 from conftest import run_cli
 from fake_llm_server import FakeLLM, Reply, Request
 
+pytestmark = pytest.mark.slow  # `rag ask` in fresh processes
+
 AIRSPACE = "Where has NATO closed an airspace before?"
 
 

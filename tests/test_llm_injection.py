@@ -6,8 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from answer_rules import marker_problems
-from conftest import SEEDS
+from conftest import SEEDS, marker_problems
 from fake_llm_server import FakeLLM, Reply, Request
 
 import rag

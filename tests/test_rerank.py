@@ -98,9 +98,13 @@ def test_rerank_keeps_order_of_ties_and_handles_nothing(cross_encoder: Path):
     assert rerank(str(cross_encoder), QUERY, [7, 3], ["same text", "same text"]) == [7, 3]
 
 
-def test_a_missing_model_is_a_one_line_error(seed_index: Path, tmp_path: Path):
+def test_a_missing_model_is_an_error(tmp_path: Path):
     with pytest.raises(ModelLoadError, match="cannot load the rerank model"):
         rerank(str(tmp_path / "nowhere"), QUERY, [1], ["text"])
+
+
+@pytest.mark.slow  # imports torch in a fresh process
+def test_a_missing_model_is_a_one_line_error_on_the_command_line(seed_index: Path, tmp_path: Path):
     result = run_cli(
         "ask",
         QUERY,

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from answer_rules import failures, marker_problems
-from conftest import DATA, SEEDS, read_jsonl, run_cli
+from conftest import DATA, SEEDS, marker_problems, run_cli
 
+from rag.evaluation import questions
+from rag.evaluation.questions import Outcome, Question, judge
 from rag.loaders import load_document
 
-SEED_QUESTIONS = read_jsonl(DATA / "seed_questions.jsonl")
-PARAPHRASES = read_jsonl(DATA / "paraphrases.jsonl")
+SEED_QUESTIONS = questions.load(DATA / "seed_questions.jsonl")
+PARAPHRASES = questions.load(DATA / "paraphrases.jsonl")
 
 
-BLIND = read_jsonl(DATA / "paraphrases_blind.jsonl")
+BLIND = questions.load(DATA / "paraphrases_blind.jsonl")
 # `paraphrases_blind.jsonl` was written and committed before anything was run on it, after
 # the synonyms that made every paraphrase above pass (war/conflict, alliance/allies,
 # American/US; "sum up" asks for a quote): an honest measure of how far extractive answers
@@ -24,17 +25,18 @@ BLIND = read_jsonl(DATA / "paraphrases_blind.jsonl")
 BLIND_BAR = 8  # of 10
 
 
-def _problems(assistant, question: dict) -> list[str]:
-    answer = assistant.ask(question["question"])
-    return failures(question, answer.found, answer.text, [c.source for c in answer.citations])
+def _judged(assistant, question: Question) -> Outcome:
+    """The answer to `question`, judged as `rag eval --questions` judges it."""
+    answer = assistant.ask(question.question)
+    return judge(question, answer.found, answer.text, [c.source for c in answer.citations])
 
 
-@pytest.mark.parametrize("question", SEED_QUESTIONS + PARAPHRASES + BLIND, ids=lambda q: q["id"])
+@pytest.mark.parametrize("question", SEED_QUESTIONS + PARAPHRASES + BLIND, ids=lambda q: q.id)
 def test_every_answer_is_well_formed_and_off_topic_questions_abstain(assistant, question):
-    answer = assistant.ask(question["question"])
+    answer = assistant.ask(question.question)
     assert not marker_problems(answer.text, [c.number for c in answer.citations])
-    if not question["answerable"]:
-        assert not answer.found, f"{question['question']!r} -> {answer.text!r}"
+    if not question.answerable:
+        assert not answer.found, f"{question.question!r} -> {answer.text!r}"
     if not answer.found:
         assert not answer.citations and answer.passages, "an abstention lists related passages"
 
@@ -51,25 +53,26 @@ _KNOWN_MISSES = {"q01"}
     "question",
     [
         pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="see _KNOWN_MISSES"))
-        if q["id"] in _KNOWN_MISSES
+        if q.id in _KNOWN_MISSES
         else q
         for q in SEED_QUESTIONS
     ],
-    ids=lambda q: q["id"],
+    ids=lambda q: q.id,
 )
 def test_seed_questions_are_answered(assistant, question):
     """By the rules of ../shared/eval/README.md: every phrase group present, a right source."""
-    assert not _problems(assistant, question)
+    outcome = _judged(assistant, question)
+    assert outcome.passed, outcome
 
 
-@pytest.mark.parametrize("question", PARAPHRASES, ids=lambda q: q["id"])
+@pytest.mark.parametrize("question", PARAPHRASES, ids=lambda q: q.id)
 def test_paraphrases_are_answered(assistant, question):
-    assert not _problems(assistant, question)
+    outcome = _judged(assistant, question)
+    assert outcome.passed, outcome
 
 
 def test_most_blind_paraphrases_are_answered(assistant):
-    missed = {q["id"]: _problems(assistant, q) for q in BLIND}
-    missed = {qid: problems for qid, problems in missed.items() if problems}
+    missed = {q.id: outcome for q in BLIND if not (outcome := _judged(assistant, q)).passed}
     passed = len(BLIND) - len(missed)
     assert passed >= BLIND_BAR, f"{passed}/{len(BLIND)} pass; misses: {missed}"
 
@@ -79,28 +82,29 @@ def test_citations_quote_the_original_files(assistant):
     extracted = {p.name: load_document(p.name, p.read_bytes()).text for p in SEEDS.iterdir()}
     checked = 0
     for question in SEED_QUESTIONS + PARAPHRASES + BLIND:
-        for citation in assistant.ask(question["question"]).citations:
+        for citation in assistant.ask(question.question).citations:
             assert extracted[citation.source][citation.start : citation.end] == citation.quote
             checked += 1
     assert checked >= 10
 
 
+@pytest.mark.slow  # a fresh process for each question
 def test_cli_json_gives_the_api_answers(seed_index, assistant):
     """`rag ask --json`, one process per question as a script would run it, answers exactly
     as the Python API does, so it passes the same seed questions."""
     passed = 0
     for question in SEED_QUESTIONS:
-        result = run_cli("ask", question["question"], "--index", str(seed_index), "--json")
+        result = run_cli("ask", question.question, "--index", str(seed_index), "--json")
         assert result.returncode == 0, result.stderr
         payload = json.loads(result.stdout)
         assert set(payload) >= {"question", "answer", "found", "citations"}
-        api = assistant.ask(question["question"])
+        api = assistant.ask(question.question)
         assert (payload["answer"], payload["found"]) == (api.text, api.found)
         for citation in payload["citations"]:
             assert set(citation) >= {"number", "source", "title", "quote", "start", "end", "score"}
         sources = [c["source"] for c in payload["citations"]]
-        if not failures(question, payload["found"], payload["answer"], sources):
+        if judge(question, payload["found"], payload["answer"], sources).passed:
             passed += 1
         else:
-            assert question["id"] in _KNOWN_MISSES, question["id"]
+            assert question.id in _KNOWN_MISSES, question.id
     assert passed == len(SEED_QUESTIONS) - len(_KNOWN_MISSES)

@@ -32,6 +32,7 @@ def test_options_read_the_environment(monkeypatch, tmp_path):
         ServeOptions.from_env()
 
 
+@pytest.mark.slow  # builds the chat's page twice
 @pytest.mark.parametrize(
     ("options", "limit", "panel"),
     [(ServeOptions(), 4, True), (ServeOptions(read_only=True, answer_concurrency=2), 2, False)],

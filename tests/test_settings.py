@@ -1,14 +1,10 @@
-"""The settings read from the environment outside `Settings` (rag.config), and the fusion rule."""
+"""The settings read from the environment outside `Settings` (rag.config)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 from rag.config import cache_dir, embed_backend
-from rag.retrieval import fuse
 
 
 def test_cache_dir_is_rag_cache_dir_else_under_xdg_cache_home(monkeypatch, tmp_path):
@@ -26,8 +22,3 @@ def test_embed_backend_is_auto_unless_set(monkeypatch):
     assert embed_backend() == "auto"
     monkeypatch.setenv("RAG_EMBED_BACKEND", " onnx ")
     assert embed_backend() == "onnx"
-
-
-def test_fuse_adds_each_rankings_weight_over_k_plus_rank():
-    fused = fuse([np.array([3, 1]), np.array([1, 7])], [1.0, 0.5], k=10)
-    assert fused == pytest.approx({3: 1 / 11, 1: 1 / 12 + 0.5 / 11, 7: 0.5 / 12})

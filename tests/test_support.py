@@ -145,6 +145,7 @@ def test_hard_unsupported_claims_are_dropped(seed_index, fake, claim):
     assert "1 unsupported sentence dropped" in answer.note
 
 
+@pytest.mark.slow  # a fresh process
 def test_the_check_imports_no_torch_at_question_time(seed_index, fake):
     url = fake.url(lambda r: Reply(f"NATO did not close the airspace [{r.passage('Moscow')}]."))
     script = (

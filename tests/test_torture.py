@@ -16,6 +16,8 @@ import pytest
 from conftest import ROOT, SEEDS
 from pdfs import make_pdf
 
+pytestmark = pytest.mark.slow  # builds a folder of hostile files in a fresh process
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PROSE = (SEEDS / "000_866b00fbbd318d60.txt").read_text(encoding="utf-8")
 OWLS = "Barn owls hunt at night. They find mice by sound alone, even under snow. "

@@ -119,6 +119,7 @@ def test_hostile_uploads_are_refused_with_reasons_and_change_nothing(folders, tm
     assert (tmp_path / "secret.txt").read_bytes() == SECRET
 
 
+@pytest.mark.slow  # writes a thousand files
 def test_a_thousand_files_at_once_are_refused_whole(folders):
     source, uploads = folders
     before = snapshot(source)

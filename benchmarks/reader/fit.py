@@ -5,7 +5,7 @@
 
 The 18 SQuAD 2.0 dev articles of `../shared/bench/squad2` (see its SOURCE.md) are indexed
 together and every question is read by the product's own retrieval and sentence ranking
-(`answering.candidates`). Cross-validation is by article: the articles are dealt into FOLDS
+(`Assistant.read`). Cross-validation is by article: the articles are dealt into FOLDS
 groups, and each group's questions are judged by a model fitted on the other groups only,
 with the caveat threshold chosen on those other groups too (the probability under which at
 most HEDGED_ANSWERABLE of their answerable questions fall). The answer of each question is
@@ -128,19 +128,14 @@ def _learned_first(ranker: LogisticRegression, r: Read) -> bool:
 
 
 def _read(assistant: rag.Assistant, question: judging.Question) -> Read:
-    data = assistant._data
-    hits, vector = assistant._retrieve(question.question, question.question, None)
-    ranked = answering.candidates(data, hits, question.question, vector)
-    chosen = answering.choose(data, ranked)
-    quotes = [data.sentence_text(c.row) for c in chosen]
-    holds = np.array([question.holds_answer(data.sentence_text(c.row)) for c in ranked], bool)
-    sources = [data.document(data.document_of_sentence(c.row)).source for c in chosen]
+    reading = assistant.read(question.question)
+    quotes = [reading.quote(c) for c in reading.chosen]
+    holds = np.array([question.holds_answer(reading.quote(c)) for c in reading.ranked], bool)
     return Read(
         question, question.sources_any[0] if question.sources_any else "",
-        confidence.features(data, question.question, ranked),
-        _sentence_rows(ranked),
-        holds, bool(len(holds) and holds[0]), bool(chosen), " ".join(quotes),
-        quotes[0] if quotes else "", sources,
+        reading.features, _sentence_rows(reading.ranked),
+        holds, bool(len(holds) and holds[0]), bool(reading.chosen), " ".join(quotes),
+        quotes[0] if quotes else "", [reading.source(c) for c in reading.chosen],
     )  # fmt: skip
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
-import json
+import itertools
 import os
 import statistics
 import subprocess
@@ -11,6 +10,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rag.evaluation import beir
 
 ROOT = Path(__file__).resolve().parents[2]
 SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
@@ -77,35 +78,15 @@ def percentile(values: list[float], q: float) -> float:
     return float(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))])
 
 
-def scifact_docs() -> list[dict]:
-    with gzip.open(SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
-
-
-def scifact_queries(split: str) -> dict[str, str]:
-    """Query id -> text for the queries judged in `split` (train or test)."""
-    judged = {
-        line.split("\t")[0]
-        for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]
-    }
-    queries = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines()]
-    return {q["_id"]: q["text"] for q in queries if q["_id"] in judged}
-
-
-def scifact_qrels(split: str) -> dict[str, dict[str, int]]:
-    qrels: dict[str, dict[str, int]] = {}
-    for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]:
-        query, doc, score = line.split("\t")
-        qrels.setdefault(query, {})[doc] = int(score)
-    return qrels
+def scifact(split: str = "train") -> beir.Dataset:
+    """The SciFact queries judged in `split` (train or test) and their judgments."""
+    return beir.load(SCIFACT, split)
 
 
 def write_folder(folder: Path, count: int = 1500) -> Path:
     """The first `count` SciFact abstracts as .txt files (title, blank line, abstract)."""
     folder.mkdir(parents=True, exist_ok=True)
     if len(list(folder.glob("*.txt"))) != count:
-        for doc in scifact_docs()[:count]:
-            (folder / f"{doc['_id']}.txt").write_text(
-                f"{doc['title']}\n\n{doc['text']}\n", encoding="utf-8"
-            )
+        for doc_id, title, text in itertools.islice(scifact().documents(), count):
+            (folder / beir.file_name(doc_id)).write_text(f"{title}\n\n{text}\n", encoding="utf-8")
     return folder

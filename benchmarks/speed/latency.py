@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import PYTHON, ROOT, Figure, median, percentile, run, scifact_queries
+from .common import PYTHON, ROOT, Figure, median, percentile, run, scifact
 
 
 def measure(index: Path, work: Path, count: int = 100) -> list[Figure]:
-    queries = list(scifact_queries("train").values())[:count]
+    queries = list(scifact("train").queries.values())[:count]
     path = work / "latency_queries.json"
     path.write_text(json.dumps(queries))
     _, out = run([PYTHON, str(ROOT / "benchmarks/speed/latency_probe.py"), str(index), str(path)])

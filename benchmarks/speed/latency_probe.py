@@ -9,11 +9,13 @@ from pathlib import Path
 
 import rag
 from rag import retrieval, runtime
+from rag.index import open_store
 
 runtime.faiss_threads()  # as `rag ask` and the chat search: one thread
 assistant = rag.load_index(sys.argv[1])
+_, data = open_store(sys.argv[1]).open()  # the same index files, for its parts alone
 queries = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
-data, settings = assistant._data, assistant.settings
+settings = assistant.settings
 depth = settings.candidates
 assistant.ask(queries[0])  # first use: lazy imports and caches
 timings = []
@@ -22,7 +24,7 @@ for text in queries:
     answer = assistant.ask(text)
     total = time.perf_counter() - began
     t0 = time.perf_counter()
-    vector = assistant._embed(text)
+    vector = assistant.embed(text)
     t1 = time.perf_counter()
     data.dense_search(vector, depth)
     t2 = time.perf_counter()

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import Figure, scifact_qrels, scifact_queries
+from rag.evaluation import beir
+
+from .common import Figure, scifact
 
 
 def measure(index: Path, candidates: dict[str, Path]) -> list[Figure]:
@@ -16,9 +18,10 @@ def measure(index: Path, candidates: dict[str, Path]) -> list[Figure]:
     from rag.index import open_store
 
     _, reference = open_store(index).open()
-    indexed = {Path(reference.document(d).source).stem for d in reference.document_ids()}
-    qrels = {q: r for q, r in scifact_qrels("train").items() if indexed & set(r)}
-    queries = {q: t for q, t in scifact_queries("train").items() if q in qrels}
+    indexed = {beir.doc_id(reference.document(d).source) for d in reference.document_ids()}
+    train = scifact("train")
+    qrels = {q: r for q, r in train.qrels.items() if indexed & set(r)}
+    queries = {q: t for q, t in train.queries.items() if q in qrels}
     fp32 = _ndcg(rag.load_index(index), reference, queries, qrels)
     figures = []
     for backend, path in candidates.items():
@@ -56,18 +59,16 @@ def measure(index: Path, candidates: dict[str, Path]) -> list[Figure]:
 def _ndcg(
     assistant, data, queries: dict[str, str], qrels: dict[str, dict[str, int]]
 ) -> dict[str, float]:
-    """nDCG@10 of dense retrieval (best chunk per document) and of the hybrid search."""
+    """nDCG@10 of exact dense retrieval (a document at the rank of its best chunk) and of the
+    hybrid search."""
+    from rag.evaluation.benchmark import documents
     from rag.evaluation.metrics import score
 
-    chunks = range(data.chunk_count)
-    vectors = data.chunk_vectors(chunks)
-    doc_of = np.array([data.document_of_chunk(row) for row in chunks])
-    names = [Path(data.document(d).source).stem for d in data.document_ids()]
+    vectors = data.chunk_vectors(range(data.chunk_count))
     dense, hybrid = {}, {}
     for qid, text in queries.items():
-        best = np.full(len(names), -np.inf, dtype=np.float32)
-        np.maximum.at(best, doc_of, vectors @ assistant._embed(text))
-        dense[qid] = [names[d] for d in np.argsort(-best)[:10]]
-        found = dict.fromkeys(Path(p.chunk.source).stem for p in assistant.search(text, top_k=20))
+        rows = np.argsort(-(vectors @ assistant.embed(text)), kind="stable")
+        dense[qid] = documents(data, rows.tolist(), limit=10)
+        found = dict.fromkeys(beir.doc_id(p.chunk.source) for p in assistant.search(text, top_k=20))
         hybrid[qid] = list(found)[:10]
     return {"dense": score(qrels, dense)["ndcg@10"], "hybrid": score(qrels, hybrid)["ndcg@10"]}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import PYTHON, ROOT, Figure, run, scifact_queries
+from .common import PYTHON, ROOT, Figure, run, scifact
 
 
 def real_recall(index: Path) -> tuple[list[Figure], float]:
@@ -31,7 +31,7 @@ def real_recall(index: Path) -> tuple[list[Figure], float]:
     )
     base /= np.linalg.norm(base, axis=1, keepdims=True)
     embedder = Embedder()
-    texts = [*scifact_queries("train").values(), *scifact_queries("test").values()]
+    texts = [*scifact("train").queries.values(), *scifact("test").queries.values()]
     queries = np.vstack([embedder.embed_query(t) for t in texts]).astype(np.float32)
     _, truth = make_vector_index(base).search(queries, 10)
     rows = []
