@@ -2,17 +2,19 @@
 
 Serves the bundled articles with `python app.py` (a fresh process per configuration) and
 keeps N clients asking the seed questions back to back for `--seconds`, for N = 1, 5, 20,
-through the HTTP API that the chat page and gradio_client use: one queued event per question,
-each client with its own session. Reports p50/p95 latency, answers per second, the CPU the
-server and the clients spent per answer, the CPU the rest of the machine used meanwhile, and
-where the time goes: the bare answer (timed in this process), Gradio and HTTP (the server's
-CPU beyond it) and waiting (latency beyond one client's).
+each way `--client` names (chat_load.py): `page` asks as chat tabs do (the question box's
+submit, the answer streamed back as an update of the chat per sentence, a tab's ten
+questions in one conversation), `ask` through the direct JSON API that the MCP tools share
+(one POST), `chat` through the queued `/chat` API (one event), `gradio_client` through that
+library. Reports p50/p95 latency, answers per second, the messages the server sent per
+answer, the CPU the server and the clients spent per answer, the CPU the rest of the
+machine used meanwhile, and where the time goes: the bare answer (timed in this process),
+Gradio and HTTP (the server's CPU beyond it) and waiting (latency beyond one client's).
 
 `--concurrency 1,2,4,8` compares answer-concurrency limits (RAG_ANSWER_CONCURRENCY);
 `--app DIR` (repeatable) measures the app.py of other checkouts in the same run, rounds
-interleaved, e.g. the commit before a change. `--client gradio_client` asks through the
-gradio_client library instead (threads of this process), whose own CPU per call then
-weighs on the same cores.
+interleaved, e.g. the commit before a change. gradio_client runs in threads of this
+process, whose own CPU per call then weighs on the same cores.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Row:
 
     app: str
     concurrency: int
+    client: str  # how the clients ask: chat_load.LOADS
     clients: int
     answers: float  # a median over rounds
     per_second: float
@@ -53,6 +56,8 @@ class Row:
     server_cpu_ms: float
     client_cpu_ms: float
     other_cores: float
+    events: float  # messages from the server per answer
+    load_average: float  # the machine's 1-minute load average as the measurement ended
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="4", help="RAG_ANSWER_CONCURRENCY values")
     parser.add_argument("--app", action="append", help="checkout whose app.py to serve")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds")
-    parser.add_argument("--client", choices=("http", "gradio_client"), default="http")
+    parser.add_argument("--client", default="page,ask", help=f"how to ask: {', '.join(LOADS)}")
     parser.add_argument("--work", default="/tmp/rag-concurrency", help="scratch folder")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -74,15 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     apps = [Path(a).resolve() for a in args.app or [ROOT]]
     limits = [int(c) for c in args.concurrency.split(",")]
     counts = [int(c) for c in args.clients.split(",")]
+    kinds = args.client.split(",")
+    if unknown := set(kinds) - set(LOADS):
+        parser.error(f"unknown --client {', '.join(sorted(unknown))}: use {', '.join(LOADS)}")
     rows: list[Row] = []
     for _ in range(args.rounds):
         for app in apps:
             for limit in limits:
                 index = work / f"index-{apps.index(app)}"
                 with serving(app, source, index, limit) as (url, pid):
-                    for n in counts:
-                        load = LOADS[args.client](url, n, args.seconds, questions)
-                        rows.append(measure(pid, load, app, limit))
+                    for kind in kinds:
+                        for n in counts:
+                            load = LOADS[kind](url, n, args.seconds, questions)
+                            rows.append(measure(pid, load, app, limit, kind))
     bare = bare_answer(work / "index-0", questions)
     report = summary(rows, bare)
     print(json.dumps(report, indent=1) if args.json else table(report))
@@ -120,7 +129,7 @@ class serving:
         self.process.wait(timeout=30)
 
 
-def measure(pid: int, load: Load, app: Path, limit: int) -> Row:
+def measure(pid: int, load: Load, app: Path, limit: int, kind: str) -> Row:
     """Run `load` against server `pid`; time and CPU are counted from the end of its warm-up."""
     start: dict[str, float] = {}
 
@@ -135,16 +144,18 @@ def measure(pid: int, load: Load, app: Path, limit: int) -> Row:
     busy = _machine_cpu() - start["machine"]
     n = len(latencies)
     return Row(
-        app=app.name, concurrency=limit, clients=load.clients, answers=n,
+        app=app.name, concurrency=limit, client=kind, clients=load.clients, answers=n,
         per_second=round(n / seconds, 1), p50_ms=round(statistics.median(latencies) * 1000),
         p95_ms=round(_percentile(latencies, 95) * 1000),
         server_cpu_ms=round(server / n * 1000, 1), client_cpu_ms=round(own / n * 1000, 1),
         other_cores=round(max(busy - server - own, 0) / seconds, 2),
+        events=round(statistics.mean(load.events), 1), load_average=os.getloadavg()[0],
     )  # fmt: skip
 
 
 def bare_answer(index: Path, questions: list[str], rounds: int = 20) -> dict[str, float]:
     """The answer without a server: p50 wall time and mean CPU of ask + render, one thread."""
+    sys.path.insert(0, str(ROOT))  # this checkout's rag, not an installed one
     import rag
     from rag import runtime
     from rag.web import render
@@ -163,16 +174,19 @@ def bare_answer(index: Path, questions: list[str], rounds: int = 20) -> dict[str
 
 
 def summary(rows: list[Row], bare: dict[str, float]) -> dict[str, Any]:
-    """Medians over rounds, per (app, concurrency, clients); the goal, judged on the first
-    app and concurrency given, and that p50 as a multiple of the bare answer's."""
-    groups: dict[tuple[str, int, int], list[Row]] = {}
+    """Medians over rounds, per (app, concurrency, client, clients); the goal, judged on the
+    first app, concurrency and client given, and that p50 as a multiple of the bare answer's."""
+    groups: dict[tuple[str, int, str, int], list[Row]] = {}
     for row in rows:
-        groups.setdefault((row.app, row.concurrency, row.clients), []).append(row)
+        groups.setdefault((row.app, row.concurrency, row.client, row.clients), []).append(row)
     merged = [
         Row(*key, *(_median([getattr(r, f) for r in group]) for f in _NUMBERS))
         for key, group in groups.items()
     ]
-    judged = next((r for r in merged if r.clients == 20), None)  # the first app and limit
+    first = merged[0] if merged else None
+    judged = next(
+        (r for r in merged if r.clients == 20 and first and r.client == first.client), None
+    )  # the first app, limit and client
     ratio = judged.p50_ms / bare["p50_ms"] if judged else None
     return {
         "bare_answer": bare, "rows": [asdict(r) for r in merged],
@@ -183,7 +197,7 @@ def summary(rows: list[Row], bare: dict[str, float]) -> dict[str, Any]:
 
 
 _NUMBERS = ("answers", "per_second", "p50_ms", "p95_ms", "server_cpu_ms", "client_cpu_ms",
-            "other_cores")  # fmt: skip
+            "other_cores", "events", "load_average")  # fmt: skip
 
 
 def table(report: dict[str, Any]) -> str:
@@ -192,18 +206,21 @@ def table(report: dict[str, Any]) -> str:
         f"Bare answer (ask + render, one thread, no server): p50 {bare['p50_ms']} ms, "
         f"CPU {bare['cpu_ms']} ms",
         "",
-        "| app | concurrency | clients | answers/s | p50 ms | p95 ms | server CPU ms/answer "
-        "| Gradio + HTTP CPU ms | waiting ms | client CPU ms/answer | other load (cores) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| app | concurrency | client | clients | answers/s | p50 ms | p95 ms | messages/answer "
+        "| server CPU ms/answer | Gradio + HTTP CPU ms | waiting ms | client CPU ms/answer "
+        "| other load (cores) | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    alone = {(r["app"], r["concurrency"]): r["p50_ms"] for r in report["rows"] if r["clients"] == 1}
-    for r in report["rows"]:
+    rows = report["rows"]
+    alone = {_setup(r): r["p50_ms"] for r in rows if r["clients"] == 1}
+    for r in rows:
         overhead = r["server_cpu_ms"] - bare["cpu_ms"]
-        waiting = r["p50_ms"] - alone.get((r["app"], r["concurrency"]), r["p50_ms"])
+        waiting = r["p50_ms"] - alone.get(_setup(r), r["p50_ms"])
         lines.append(
-            f"| {r['app']} | {r['concurrency']} | {r['clients']} | {r['per_second']} | "
-            f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['server_cpu_ms']} | {overhead:.1f} | "
-            f"{waiting:.0f} | {r['client_cpu_ms']} | {r['other_cores']} |"
+            f"| {r['app']} | {r['concurrency']} | {r['client']} | {r['clients']} | "
+            f"{r['per_second']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['events'] or '–'} | "
+            f"{r['server_cpu_ms']} | {overhead:.1f} | {waiting:.0f} | {r['client_cpu_ms']} | "
+            f"{r['other_cores']} | {r['load_average']} |"
         )
     if report["goal_met"] is None:
         verdict = "not judged (no run with 20 clients)"
@@ -212,6 +229,10 @@ def table(report: dict[str, Any]) -> str:
         verdict = f"{met} (that p50 is {report['p50_20_over_bare']} x the bare answer)"
     lines += ["", f"Goal: {report['goal']}: {verdict}"]
     return "\n".join(lines)
+
+
+def _setup(row: dict[str, Any]) -> tuple[str, int, str]:
+    return row["app"], row["concurrency"], row["client"]
 
 
 def _cpu(pid: int) -> float:

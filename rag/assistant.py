@@ -26,7 +26,10 @@ MAX_QUESTION_CHARS = 2000  # longer questions are searched by their beginning
 MAY_NOT_ANSWER = "The articles may not answer this directly. The closest they come:"
 _WORD = re.compile(r"\w")
 _BULLET = re.compile(r"^[•▪●◦\-–—*]\s*")
-_PIECE = re.compile(r"\S+\s*")  # a word and the space after it
+# A sentence of an answer, and the space after it: up to its citation marker, or up to its
+# end when no marker follows. The chat shows each as one update, and every update is a round
+# trip through Gradio that costs the server more than a word of text is worth.
+_PIECE = re.compile(r".+?(?:\[\d+\]\s*|[.!?][\"'”’)]*\s+(?=[^\s\[])|$)", re.S)
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,8 @@ class Assistant:
         self, question: str, history: History | None = None, *, top_k: int | None = None
     ) -> Iterator[str | Answer]:
         """Like `ask`, but yield the answer text in pieces as it is produced (each piece
-        extends the text so far), then the finished `Answer`. With an LLM, the pieces are
-        its sentences as each passes the citation check."""
+        extends the text so far), then the finished `Answer`. The pieces are sentences: with
+        an LLM, each as it passes the citation check; without, all at once."""
         if self.llm is not None:
             yield from self._llm_stream(self.llm, question, _checked(question), history, top_k)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -73,3 +74,20 @@ def test_absurd_questions_get_an_answer_not_a_crash(assistant):
     assert isinstance(assistant.ask(huge), rag.Answer)
     assert not assistant.ask("\x00\x01 zzzz qqqq xxxx").found
     assert isinstance(assistant.ask("<script>alert(1)</script> NATO"), rag.Answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Why did Stoltenberg fear for Zelenskyy's life during the call?",
+     "What did Biden say about the risk of closing the airspace?",
+     "What is the capital of Australia?"],
+)  # fmt: skip
+def test_an_answer_streams_a_sentence_at_a_time(assistant, question):
+    """Each piece is a whole sentence, most ending at its citation: the chat sends an update
+    per piece, a round trip through Gradio that a word is not worth."""
+    *pieces, answer = assistant.stream(question)
+    assert "".join(pieces) == answer.text and len(pieces) >= 2
+    markers = re.findall(r"\[\d+\]", answer.text)
+    assert len(pieces) <= len(markers) + 2, pieces
+    for piece in pieces[:-1]:
+        assert re.search(r"(\[\d+\]|[.!?][\"'”’)]*)\s+$", piece), pieces

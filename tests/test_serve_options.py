@@ -3,8 +3,13 @@ page that Gradio serves."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+
 import pytest
 from conftest import SEEDS
+from gradio.state_holder import SessionState
 from starlette.routing import Mount
 
 from rag.errors import RagError
@@ -45,3 +50,53 @@ def test_the_answer_concurrency_and_read_only_reach_the_page(seed_index, options
     limits = {fn.name: fn.concurrency_limit for fn in blocks.fns.values()}
     assert limits["respond"] == limits["answer"] == limit, limits
     assert ("add" in limits) == panel and ("drop" in limits) == panel
+
+
+class Counting:
+    """An assistant that counts the questions it is answering at once (each takes a while)."""
+
+    def __init__(self, assistant: object) -> None:
+        self.assistant, self.now, self.most = assistant, 0, 0
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(self.assistant, name)
+        if name not in ("ask", "search"):
+            return method
+
+        def counted(*args: object, **kwargs: object) -> object:
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            try:
+                time.sleep(0.05)
+                return method(*args, **kwargs)
+            finally:
+                with self.lock:
+                    self.now -= 1
+
+        return counted
+
+
+def test_mcp_tools_and_the_api_answer_no_more_at_once_than_the_limit(seed_index, monkeypatch):
+    """The MCP tools call `ask` and `search` directly, past Gradio's queue (its fast path for
+    unqueued endpoints, `Blocks.process_api`): they and `/chat` still share the limit."""
+    library = Library(SEEDS, seed_index)
+    library.refresh()
+    counting = Counting(library.assistant)
+    monkeypatch.setattr(Library, "assistant", property(lambda _: counting))
+    app = create_app(library, ServeOptions(answer_concurrency=2, mcp=True))
+    blocks = next(r.app for r in app.routes if isinstance(r, Mount)).get_blocks()
+    by_name = {fn.name: fn for fn in blocks.fns.values()}
+    calls = [("ask", ["Who asked NATO to close Ukraine's airspace?", 5])] * 4
+    calls += [("search", ["no-fly zone", 5])] * 4 + [("answer", ["What is the capital?"])] * 2
+
+    async def call_all() -> list[dict]:
+        return await asyncio.gather(*(
+            blocks.process_api(block_fn=by_name[name], inputs=inputs, state=SessionState(blocks))
+            for name, inputs in calls
+        ))  # fmt: skip
+
+    outputs = asyncio.run(call_all())
+    assert all(output["data"][0] for output in outputs)
+    assert counting.most == 2, f"{counting.most} questions answered at once, the limit is 2"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +23,15 @@ if TYPE_CHECKING:
 MAX_TOP_K = 20
 
 
-def add_endpoints(library: Library, concurrency: int) -> None:
+def add_endpoints(library: Library, concurrency: int, slots: threading.Semaphore) -> None:
     """Register the endpoints on the `gr.Blocks` being built. `ask` and `search` skip the
-    queue, so that MCP calls run directly; `/chat` shares the chat's concurrency group."""
+    queue, so that MCP calls run directly; `/chat` shares the chat's concurrency group. Each
+    works only while it holds one of `slots`, the questions answered at once, which the
+    chat's answers hold too."""
 
     def answer(question: str) -> str:
         """Answer a question from the articles: Markdown with [n] markers, then the sources."""
-        with as_gradio_errors():
+        with as_gradio_errors(), slots:
             assistant = library.assistant
             reply = assistant.ask(question)
             return render.answer_markdown(reply, related_of(assistant, reply))
@@ -47,7 +50,7 @@ def add_endpoints(library: Library, concurrency: int) -> None:
             question: The question, in words (only its first 2,000 characters are searched).
             top_k: How many passages the answer may draw on (1 to 20).
         """
-        with as_gradio_errors():
+        with as_gradio_errors(), slots:
             assistant = library.assistant
             reply = assistant.ask(question, top_k=_checked_top_k(top_k))
             record = answer_record(reply, related_of(assistant, reply), _base_url(request))
@@ -63,7 +66,7 @@ def add_endpoints(library: Library, concurrency: int) -> None:
             query: What to look for, in words.
             top_k: How many passages to return (1 to 20).
         """
-        with as_gradio_errors():
+        with as_gradio_errors(), slots:
             passages = library.assistant.search(query, _checked_top_k(top_k))
             base = _base_url(request)
             return json.dumps([passage_record(p, base) for p in passages], ensure_ascii=False)

@@ -4,8 +4,9 @@ and (unless read-only) the library panel to add and remove articles."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import gradio as gr
 
@@ -25,6 +26,7 @@ CSS = """
 #question-hint p { margin: 0; }
 #articles { max-height: 40vh; overflow-y: auto; }
 """
+_T = TypeVar("_T")
 _PLACEHOLDER = (
     "Ask a question about the articles. Every sentence of the answer cites the article it "
     "comes from, and each source opens that article at the cited passage."
@@ -34,8 +36,10 @@ _PLACEHOLDER = (
 def build_demo(
     library: Library, *, read_only: bool = False, concurrency: int = ANSWER_CONCURRENCY
 ) -> gr.Blocks:
-    """The chat page over `library`, answering `concurrency` questions at once; its API
-    endpoints are those of `api.add_endpoints`."""
+    """The chat page over `library`, answering `concurrency` questions at once (the chat's,
+    its API's and the MCP tools' together); its API endpoints are those of
+    `api.add_endpoints`."""
+    slots = threading.BoundedSemaphore(concurrency)
     # delete_cache: Gradio's copies of uploaded files are deleted within two hours.
     with gr.Blocks(
         title="Ask the articles", analytics_enabled=False, delete_cache=(3600, 3600)
@@ -62,7 +66,7 @@ def build_demo(
 
         def respond(text: str, messages: list[Any], turns: list[Any]) -> Iterator[tuple[Any, ...]]:
             try:
-                yield from _respond(library, text, messages, turns)
+                yield from _each_held(_respond(library, text, messages, turns), slots)
             except Exception as error:  # the conversation stays; the box keeps the question
                 problem = render.problem_markdown(user_message(error))
                 yield text, messages, gr.skip(), gr.skip(), problem
@@ -82,7 +86,7 @@ def build_demo(
             api_visibility="private", concurrency_limit=concurrency,
             concurrency_id="answer", show_progress_on=[chat],
         )  # fmt: skip
-        add_endpoints(library, concurrency)
+        add_endpoints(library, concurrency, slots)
         reindex.click(
             refresh, None, status_outputs, api_visibility="private", concurrency_limit=1,
             concurrency_id="library",
@@ -119,6 +123,17 @@ def _respond(
         so_far += piece
         reply = _message("assistant", render.partial_markdown(so_far))
         yield "", [*messages, reply], gr.skip(), gr.skip(), hint
+
+
+def _each_held(steps: Iterator[_T], slots: threading.Semaphore) -> Iterator[_T]:
+    """`steps`, each computed while holding one of `slots`: an answer holds a slot while it
+    works, not while its pieces travel to the page."""
+    while True:
+        with slots:
+            step = next(steps, None)
+        if step is None:
+            return
+        yield step
 
 
 def _status(library: Library, report: Any, articles: gr.CheckboxGroup | None) -> Any:
