@@ -36,9 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     folder = write_folder(work / "scifact", args.docs)
-    from rag.embedding import bulk_default
+    from rag.embedding import THIS_CPU, choose_backend
 
-    default = bulk_default()
+    default = choose_backend("auto", "build", THIS_CPU)
     index = work / f"index-{default}"
     chosen = set(args.only.split(","))
     figures: list[Figure] = []

@@ -51,3 +51,9 @@ class ModelLoadError(RagError):
 
 class QuestionError(RagError, ValueError):
     """The question cannot be searched (empty, or nothing but punctuation)."""
+
+
+def first_line(error: BaseException) -> str:
+    """A third-party error, cut to its first line to quote in one of ours."""
+    text = str(error).strip().splitlines()
+    return text[0][:160] if text else type(error).__name__

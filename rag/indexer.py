@@ -191,6 +191,7 @@ def _embed(
     finally:
         if bar:
             bar.close()
+    embedder.prepare_query_backend()  # while torch is loaded, so that questions need none
     parts, row = [], 0
     for (doc, cut), doc_jobs in zip(chunked, jobs):
         stop = row + len(doc_jobs)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .embedding import _first_line
-from .errors import ModelLoadError
+from .errors import ModelLoadError, first_line
 
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()  # guards loading, and the tokenizer, which is not thread-safe
@@ -33,7 +32,7 @@ def _load(model: str) -> Any:
             _MODELS[model] = CrossEncoder(model, device="cpu")
         except (OSError, ValueError, ImportError) as error:
             raise ModelLoadError(
-                f"cannot load the rerank model {model!r} ({_first_line(error)}): set "
+                f"cannot load the rerank model {model!r} ({first_line(error)}): set "
                 "RAG_RERANK_MODEL to a local cross-encoder folder or a model name that can be "
                 "downloaded, or unset it"
             ) from None

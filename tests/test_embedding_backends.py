@@ -8,9 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embedding import ChunkToEmbed, Embedder
+from rag.embedding import THIS_CPU, ChunkToEmbed, Embedder
+from rag.embedding.onnx import exported_path
+from rag.embedding.traced import traced_path
 from rag.errors import RagError
-from rag.traced_encoder import native_bf16
 
 TEXT = (
     "NATO refused a no-fly zone. Zelensky asked for it again and again. "
@@ -65,7 +66,7 @@ def test_bf16_stays_close_to_fp32(backends):
     assert float(reference[0] @ bf16[0]) > 0.999
     assert np.all(np.sum(sentences[0] * bf16_sentences[0], axis=1) > 0.999)
     assert "TracedEncoder" in type(backends["torch-bf16"]._forward("torch-bf16")).__name__
-    assert Embedder()._bulk_backend() == ("torch-bf16" if native_bf16() else "torch")
+    assert Embedder()._backend("build") == ("torch-bf16" if THIS_CPU.native_bf16 else "torch")
 
 
 def test_unknown_backend_is_a_one_line_error(monkeypatch):
@@ -88,8 +89,6 @@ def test_ask_from_a_cold_process_does_not_import_torch(seed_index):
 
 def test_a_damaged_traced_model_in_the_cache_is_not_fatal(tmp_path, monkeypatch):
     """A cache file cut short (a full disk, say) makes the build run the model untraced."""
-    from rag.traced_encoder import traced_path
-
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
     embedder = Embedder(backend="torch")
     path = traced_path(embedder._files)
@@ -98,3 +97,16 @@ def test_a_damaged_traced_model_in_the_cache_is_not_fatal(tmp_path, monkeypatch)
     vectors, _ = embedder.embed_chunks([ChunkToEmbed(TEXT, SPANS)])
     expected = embedder.model.encode([TEXT], normalize_embeddings=True)
     assert float(vectors[0] @ expected[0]) > 0.9999
+
+
+@pytest.mark.slow  # exports the model to ONNX in a fresh cache
+def test_the_onnx_export_is_a_step_of_its_own(tmp_path, monkeypatch):
+    """`auto` embeds chunks in torch and questions on ONNX Runtime: embedding chunks exports
+    nothing, `prepare_query_backend` (a step of the build) exports the model for questions."""
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    embedder = Embedder(backend="auto")
+    embedder.embed_chunks([ChunkToEmbed(TEXT, SPANS)])
+    exported = exported_path(embedder._files, quantized=False)
+    assert not exported.exists()
+    embedder.prepare_query_backend()
+    assert exported.is_file()

@@ -13,7 +13,7 @@ EDGES = {"rag/cli.py", "rag/runtime.py", "rag/web/server.py"}
 SETTERS = re.compile(
     r"os\.environ\[[^]]+\]\s*=|os\.environ\.(setdefault|update|pop)\(|os\.putenv\(|"
     r"\.setLevel\(|logging\.basicConfig\(|omp_set_num_threads\(|set_num_threads\(|"
-    r"disable_progress_bar\("
+    r"disable_progress_bar\(|set_default_logger_severity\("
 )
 # Changes undone before the function returns (transformers' verbosity while tracing, logging
 # muffled while quantizing) leave nothing behind and are not matched.

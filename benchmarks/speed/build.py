@@ -29,9 +29,9 @@ FASTER = ("torch-bf16", "onnx-int8")
 def measure(folder: Path, work: Path, repeat: int) -> tuple[list[Figure], dict[str, Path]]:
     """Interleaved rounds of: a fp32 torch build, the bare encode, a build by each faster
     backend. The default backend is one of them; the indexes serve the later sections."""
-    from rag.embedding import bulk_default
+    from rag.embedding import THIS_CPU, choose_backend
 
-    default = bulk_default()
+    default = choose_backend("auto", "build", THIS_CPU)
     backends = ("torch", *FASTER)
     indexes = {backend: work / f"index-{backend}" for backend in backends}
     texts = work / "chunk_texts.json"
@@ -106,10 +106,11 @@ def incremental(folder: Path, index: Path, repeat: int) -> list[Figure]:
 
 _BATCH_PROBE = """
 import json, sys, time
-from rag.embedding import ChunkToEmbed, Embedder, bulk_default
+from rag.embedding import THIS_CPU, ChunkToEmbed, Embedder, choose_backend
 texts = json.load(open(sys.argv[1]))[: int(sys.argv[2])]
 chunks = [ChunkToEmbed(t, [(0, len(t))]) for t in texts]
-embedders = {b: Embedder(batch_size=b, backend=bulk_default()) for b in (8, 16, 32, 64)}
+backend = choose_backend("auto", "build", THIS_CPU)
+embedders = {b: Embedder(batch_size=b, backend=backend) for b in (8, 16, 32, 64)}
 embedders[32].embed_chunks(chunks[:8])
 seconds = {b: [] for b in embedders}
 for _ in range(int(sys.argv[3])):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RagError
+from ..errors import RagError, first_line
 from .settings import LLMSettings
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class ChatClient:
             raise LLMError(f"cannot reach the LLM server at {self.settings.base_url}") from None
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise LLMError(
-                f"the connection to the LLM server failed: {_first_line(error)}"
+                f"the connection to the LLM server failed: {first_line(error)}"
             ) from None
 
     def _client(self) -> httpx.Client:
@@ -193,8 +193,3 @@ def _error_detail(payload: Any) -> str:
 
 def _late(timeout: float) -> str:
     return f"the LLM server did not answer within {timeout:g} s (see RAG_LLM_TIMEOUT)"
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0][:_MAX_DETAIL] if lines else type(error).__name__

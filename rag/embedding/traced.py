@@ -14,20 +14,21 @@ about twice as fast, at cosine >= 0.9999 with the fp32 vectors (README, Performa
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .config import cache_dir
-from .onnx_encoder import INPUTS, ModelFiles, cached, example_inputs, pool, token_model
+from .cache import cache_path, cached
+from .files import ModelFiles
+from .pooling import pool
+from .tokenizer import INPUTS, Inputs
+from .torch_model import example_inputs, precision, token_model
 
 
 def traced_path(files: ModelFiles) -> Path:
     """Where the traced transformer of `files` is (or will be) cached."""
-    return cache_dir() / "torchscript" / files.fingerprint() / "model.pt"
+    return cache_path("torchscript", files, "model.pt")
 
 
 def trace(model: Any, files: ModelFiles) -> Path | None:
@@ -50,23 +51,6 @@ def _trace(model: Any, target: Path) -> None:
         transformers_logging.set_verbosity(verbosity)
 
 
-def native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 matrix products in hardware."""
-    import torch
-
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
-
-
-@contextmanager
-def precision(bf16: bool) -> Iterator[None]:
-    """Inference, with matrix products in bfloat16 if `bf16`."""
-    import torch
-
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        yield
-
-
 class TracedEncoder:
     """Token vectors and pooled vectors of the traced transformer, in fp32 or bf16."""
 
@@ -79,7 +63,7 @@ class TracedEncoder:
         self._pooling = files.pooling
         self._bf16 = bf16
 
-    def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
         """(pooled vectors (n, dim), token vectors (n, length, dim)), not normalized."""
         import torch
 
