@@ -1,4 +1,4 @@
-"""Fingerprints of an index generation's files (`rag.checksums`): what damage each check finds."""
+"""Fingerprints of index generation files (`rag.index.checksums`): what damage each check finds."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import checksums
+from rag.index import checksums
 
 MIB = 2**20
 BIG = 5 * MIB  # above four blocks: the sampled check reads its start, middle and end only

@@ -189,7 +189,7 @@ def test_file_names_round_trip_document_ids(doc_id: str):
 
 def test_document_rank_is_its_best_chunk():
     data = SimpleNamespace(  # the two things `documents` reads: chunk row -> document row
-        documents=[SimpleNamespace(source=f"{name}.txt") for name in ("a", "b", "c")],
+        document=[SimpleNamespace(source=f"{name}.txt") for name in ("a", "b", "c")].__getitem__,
         document_of_chunk=[0, 0, 1, 2, 1].__getitem__,
     )
     assert benchmark.documents(data, [1, 3, 0, 4, 2]) == ["a", "c", "b"]
