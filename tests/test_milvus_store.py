@@ -19,9 +19,12 @@ from rag.config import Settings
 from rag.errors import RagError, StoreUnavailableError
 from rag.index import open_store
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("pymilvus") is None, reason='needs the milvus extra: ".[milvus]"'
-)
+pytestmark = [  # an engine started per test: the slow tier
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("pymilvus") is None, reason='needs the milvus extra: ".[milvus]"'
+    ),
+]
 QUESTIONS = [
     read_jsonl(DATA / name) for name in ("seed_questions.jsonl", "paraphrases.jsonl",
                                          "paraphrases_blind.jsonl")
