@@ -170,11 +170,10 @@ class Assistant:
         self, question: str, text: str, query: str,
         retrieved: tuple[list[retrieval.Hit], np.ndarray], note: str = "",
     ) -> Answer:  # fmt: skip
-        hits, vector = retrieved
-        ranked = answering.candidates(self._data, hits, text, vector)
-        chosen = answering.choose(self._data, ranked)
-        passages = self._passages(hits)
-        likely = self._confidence(text, ranked)
+        reading = self._reading(text, retrieved)
+        chosen = reading.chosen
+        passages = self._passages(retrieved[0])
+        likely = self._confidence(reading)
         if not chosen:
             return Answer(question, NOT_FOUND, False, [], passages, query, note, likely)
         citations = [self._citation(n, c) for n, c in enumerate(chosen, start=1)]
@@ -183,10 +182,20 @@ class Assistant:
         body = f"{MAY_NOT_ANSWER} {body}" if hedged else body
         return Answer(question, body, True, citations, passages, query, note, likely, hedged)
 
-    def _confidence(self, text: str, ranked: list[answering.Candidate]) -> float:
-        """The fitted probability that the articles answer question `text` (`confidence.py`)."""
-        row = confidence.features(self._data, text, ranked)
-        return round(self.confidence_model.probability(row), 4) if ranked else 0.0
+    def _reading(
+        self, text: str, retrieved: tuple[list[retrieval.Hit], np.ndarray]
+    ) -> answering.Reading:
+        """Question `text` read from what was retrieved for it (see `read`)."""
+        hits, vector = retrieved
+        ranked = answering.candidates(self._data, hits, text, vector)
+        chosen = answering.choose(self._data, ranked)
+        features = confidence.features(self._data, text, ranked)
+        return answering.Reading(self._data, ranked, chosen, features)
+
+    def _confidence(self, reading: answering.Reading) -> float:
+        """The fitted probability that the articles answer the question (`confidence.py`)."""
+        probability = self.confidence_model.probability(reading.features)
+        return round(probability, 4) if reading.ranked else 0.0
 
     def _display(self, row: int) -> str:
         """Sentence `row` as running text of an answer (see `_display`)."""
@@ -210,8 +219,8 @@ class Assistant:
             note = fallback_note(error)
         retrieved = self._retrieve(text, query, top_k)
         fallback = functools.partial(self._extractive, question, text, query, retrieved)
-        hits, vector = retrieved
-        likely = self._confidence(text, answering.candidates(self._data, hits, text, vector))
+        hits, _ = retrieved
+        likely = self._confidence(self._reading(text, retrieved))
         evidence = Evidence(self._data, [h.row for h in hits], self._passages(hits), self._embed)
         items = [fallback(note)] if note else llm.stream(text, history, query, evidence, fallback)
         streamed = False
@@ -297,11 +306,7 @@ class Assistant:
             QuestionError: the question is empty or has nothing to search for.
         """
         text = _checked(question)
-        hits, vector = self._retrieve(text, text, None)
-        ranked = answering.candidates(self._data, hits, text, vector)
-        chosen = answering.choose(self._data, ranked)
-        features = confidence.features(self._data, text, ranked)
-        return answering.Reading(self._data, ranked, chosen, features)
+        return self._reading(text, self._retrieve(text, text, None))
 
 
 def _normalized(vector: np.ndarray) -> np.ndarray:
